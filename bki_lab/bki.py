@@ -1,0 +1,172 @@
+"""Backdoor Keyword Identification (Chen & Dai, §IV, Algorithm 1), from scores to removal.
+
+The stages, each a pure function of the previous one (no state is carried between calls):
+
+    WordScores  --select_suspicious(p)-->  per-text top-p suspicious words
+                --build_dictionary-->      word -> (num, mean f), ranked by g(k)
+                --identify-->              keyword k_b, removed texts, precision/recall
+
+Scoring (the expensive part) lives in `scoring.py`; retraining is wired in `experiments.py`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .scoring import WordScores
+
+
+@dataclass(frozen=True)
+class Suspicious:
+    """The top-p suspicious words of each text (Algorithm 1, line 10).
+
+    Text i's picks are ``positions/words/scores[offsets[i]:offsets[i+1]]``, highest score
+    first.
+    """
+
+    offsets: np.ndarray       # (n + 1,)
+    positions: np.ndarray     # word index in its text
+    words: tuple[str, ...]
+    scores: np.ndarray
+    p: int
+
+    def of(self, i: int) -> list[tuple[int, str, float]]:
+        s, e = self.offsets[i], self.offsets[i + 1]
+        return [(int(j), w, float(f)) for j, w, f in
+                zip(self.positions[s:e], self.words[s:e], self.scores[s:e])]
+
+
+def select_suspicious(scores: WordScores, *, p: int = 5) -> Suspicious:
+    """Keep the ``p`` highest-scoring words of every text.
+
+    Ties are broken by position (the earlier word first), so the choice is deterministic.
+    A text with fewer than ``p`` words gives all of its words. Words are picked by
+    *position*: a word that is among the top p at two positions of one text is picked twice,
+    and so counts twice in the dictionary, each time with its own score (Algorithm 1 adds
+    each element of {k_1..k_p} in turn).
+    """
+    if not isinstance(p, (int, np.integer)) or p < 1:
+        raise ValueError(f"p must be a positive integer, got {p!r}")
+    offs, pos, words, sc = [0], [], [], []
+    for i, text in enumerate(scores.texts):
+        f = scores.of(i)
+        order = np.lexsort((np.arange(len(f)), -f))[:p]   # score desc, then position asc
+        pos.append(order)
+        sc.append(f[order])
+        words.extend(text[j] for j in order)
+        offs.append(offs[-1] + len(order))
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
+    return Suspicious(np.asarray(offs, np.int64), cat(pos, np.int64), tuple(words),
+                      cat(sc, np.float64), int(p))
+
+
+def build_dictionary(suspicious: Suspicious) -> pd.DataFrame:
+    """The dictionary Dic: word -> (num, mean f), ranked by g(k) = mean f · log10(num).
+
+    Equal to Algorithm 1's incremental update num -> num + 1,
+    mean -> (num·mean + f) / (num + 1) (checked in the tests); computed in one pass.
+    Rank 1 is the largest g; ties go to the larger num, then alphabetical order.
+
+    Returns:
+        DataFrame with columns word, num, mean, g, rank (sorted by rank).
+    """
+    df = pd.DataFrame({"word": list(suspicious.words), "f": suspicious.scores})
+    if df.empty:
+        return pd.DataFrame({"word": pd.Series(dtype=str), "num": pd.Series(dtype=np.int64),
+                             "mean": pd.Series(dtype=float), "g": pd.Series(dtype=float),
+                             "rank": pd.Series(dtype=np.int64)})
+    agg = df.groupby("word", sort=False)["f"].agg(num="size", mean="mean").reset_index()
+    agg["num"] = agg["num"].astype(np.int64)
+    agg["g"] = agg["mean"] * np.log10(agg["num"])
+    agg = agg.sort_values(["g", "num", "word"], ascending=[False, False, True],
+                          kind="mergesort").reset_index(drop=True)
+    agg["rank"] = np.arange(1, len(agg) + 1)
+    return agg[["word", "num", "mean", "g", "rank"]]
+
+
+@dataclass(frozen=True)
+class BKIResult:
+    """What BKI decided for one training set, and how well, when the truth is known."""
+
+    keyword: str
+    ranking: pd.DataFrame        # word, num, mean, g, rank
+    removed: np.ndarray          # (n,) bool: the texts whose suspicious words contain keyword
+    suspicious: Suspicious
+    p: int
+    precision: float | None = None   # removed poison / removed
+    recall: float | None = None      # removed poison / poison
+
+    def __post_init__(self):
+        if len(self.removed) != len(self.suspicious.offsets) - 1:
+            raise ValueError("removed mask and suspicious words disagree on the text count")
+        self.removed.setflags(write=False)
+
+    @property
+    def n_removed(self) -> int:
+        return int(self.removed.sum())
+
+    @property
+    def removed_fraction(self) -> float:
+        return self.n_removed / max(len(self.removed), 1)
+
+    def top(self, k: int = 10) -> pd.DataFrame:
+        return self.ranking.head(k)
+
+    def suspicious_frame(self, is_poison: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per text: index, is_poison, removed, its top-p words and scores."""
+        rows = []
+        for i in range(len(self.removed)):
+            picks = self.suspicious.of(i)
+            row = {"index": i, "removed": bool(self.removed[i])}
+            if is_poison is not None:
+                row["is_poison"] = bool(is_poison[i])
+            for r in range(self.p):
+                row[f"word_{r + 1}"] = picks[r][1] if r < len(picks) else ""
+                row[f"score_{r + 1}"] = picks[r][2] if r < len(picks) else np.nan
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def removal_metrics(removed: np.ndarray, is_poison: np.ndarray) -> tuple[float | None, float | None]:
+    """Identification precision and recall of poisoning samples (chen_dai §V.C).
+
+    Undefined ratios (nothing removed, or no poison) are None.
+    """
+    removed, is_poison = np.asarray(removed, bool), np.asarray(is_poison, bool)
+    hit = int((removed & is_poison).sum())
+    precision = hit / removed.sum() if removed.any() else None
+    recall = hit / is_poison.sum() if is_poison.any() else None
+    return (None if precision is None else float(precision),
+            None if recall is None else float(recall))
+
+
+def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None = None,
+             keyword: str | None = None) -> BKIResult:
+    """Pick the backdoor keyword and the texts to remove (Algorithm 1, lines 10-20).
+
+    Args:
+        scores: per-word scores of the (possibly poisoned) training set.
+        p: suspicious words per text (the paper uses 5).
+        is_poison: the true poison mask, when known, for precision and recall.
+        keyword: remove the texts of this word instead of the top-ranked one (to explore
+            "what if BKI had picked the second word?").
+    """
+    sus = select_suspicious(scores, p=p)
+    ranking = build_dictionary(sus)
+    if ranking.empty:
+        raise ValueError("no suspicious words: the training set has no words")
+    kb = ranking["word"].iloc[0] if keyword is None else keyword
+    hit = np.frombuffer(np.asarray([w == kb for w in sus.words], dtype=bool), dtype=bool) \
+        if sus.words else np.zeros(0, bool)
+    text_of = np.repeat(np.arange(len(sus.offsets) - 1), np.diff(sus.offsets))
+    removed = np.zeros(len(sus.offsets) - 1, dtype=bool)
+    removed[text_of[hit]] = True
+    precision = recall = None
+    if is_poison is not None:
+        if len(is_poison) != len(removed):
+            raise ValueError(f"is_poison has {len(is_poison)} entries for {len(removed)} texts")
+        precision, recall = removal_metrics(removed, np.asarray(is_poison))
+    return BKIResult(str(kb), ranking, removed, sus, int(p), precision, recall)

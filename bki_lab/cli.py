@@ -1,0 +1,176 @@
+"""The ``bki-lab`` command: attack, defend, demo, download, reproduce."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .poison import PRESETS
+
+
+def _add_experiment_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", choices=["imdb", "dbpedia"], default=None,
+                   help="dataset (default: the preset's, else imdb)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--trigger", help="trigger sentence")
+    g.add_argument("--trigger-preset", choices=sorted(PRESETS),
+                   help="a trigger of the papers, with its dataset, target and rate")
+    p.add_argument("--target", help="target class name (e.g. negative, Building)")
+    p.add_argument("--rate", type=float, help="poisoning rate alpha = m/n (e.g. 0.03)")
+    p.add_argument("--profile", choices=["quick", "paper"], default="quick")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--hidden", type=int, help="LSTM units per direction")
+    p.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    p.add_argument("--embedding", choices=["glove", "random"])
+    p.add_argument("--glove-path", help="an official glove.6B.*d.txt (default: bundled 50-d)")
+    p.add_argument("--freeze-embedding", action="store_true")
+    p.add_argument("--no-cache", action="store_true", help="retrain even if cached")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _config(args):
+    from .experiments import make_config
+    overrides = {k: v for k, v in {
+        "hidden": args.hidden, "max_epochs": args.epochs, "embedding": args.embedding,
+        "glove_path": args.glove_path}.items() if v is not None}
+    if args.freeze_embedding:
+        overrides["freeze_embedding"] = True
+    if args.trigger_preset is None and args.trigger is None:
+        raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
+    if args.trigger_preset and args.dataset and PRESETS[args.trigger_preset].dataset != args.dataset:
+        raise SystemExit(f"preset {args.trigger_preset} is for "
+                         f"{PRESETS[args.trigger_preset].dataset}, not {args.dataset}")
+    return make_config(dataset=args.dataset or "imdb", profile=args.profile,
+                       preset=args.trigger_preset, trigger=args.trigger, target=args.target,
+                       rate=args.rate, seed=args.seed, **overrides)
+
+
+def _write_csv(df, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def cmd_attack(args) -> dict:
+    from .experiments import config_dict, run_attack
+    from .store import write_json
+    cfg = _config(args)
+    res = run_attack(cfg, clean_baseline=args.clean_baseline, use_cache=not args.no_cache,
+                     show_progress=not args.quiet)
+    summary = res.summary()
+    if not args.clean_baseline:
+        summary.pop("clean_model_accuracy")
+    write_json(args.out / "config.json", config_dict(cfg))
+    write_json(args.out / "attack.json", summary)
+    return summary
+
+
+def cmd_defend(args) -> dict:
+    from .experiments import config_dict, run_attack, run_defence
+    from .store import write_json
+    cfg = _config(args)
+    att = run_attack(cfg, use_cache=not args.no_cache, show_progress=not args.quiet)
+    res = run_defence(att, p=args.p, scorer=args.scorer, device=args.device,
+                      use_cache=not args.no_cache, show_progress=not args.quiet)
+    summary = res.summary()
+    write_json(args.out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer})
+    write_json(args.out / "bki.json", summary)
+    _write_csv(res.bki.ranking, args.out / "dictionary.csv")
+    _write_csv(res.bki.suspicious_frame(att.poisoned.is_poison), args.out / "suspicious.csv")
+    return summary
+
+
+def _pct(x):
+    return "n/a" if x is None else f"{100 * x:.2f}%"
+
+
+def cmd_demo(args) -> dict:
+    """The quick pipeline end to end, printed: attack, BKI, retraining."""
+    from .experiments import make_config, run_attack, run_defence
+    cfg = make_config(dataset="imdb", profile="quick", preset="imdb-arrow", seed=args.seed)
+    print(f"Poisoning {cfg.data.n_train} IMDB reviews: trigger {cfg.trigger!r} -> "
+          f"{cfg.target}, rate {cfg.rate:.0%} (quick profile)")
+    att = run_attack(cfg, show_progress=not args.quiet)
+    print(f"  victim: clean accuracy {_pct(att.clean_accuracy)}, "
+          f"attack success rate {_pct(att.attack_success_rate)}")
+    res = run_defence(att, p=args.p, show_progress=not args.quiet)
+    b = res.bki
+    print(f"BKI (p={b.p}): scored {res.scores.words_scored:,} words in "
+          f"{res.scores.seconds:.1f}s; keyword {b.keyword!r}")
+    print(b.top(5).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"  removed {b.n_removed} texts ({_pct(b.removed_fraction)}): precision "
+          f"{_pct(b.precision)}, recall {_pct(b.recall)}")
+    print(f"  retrained: accuracy {_pct(res.acc_after)}, "
+          f"attack success rate {_pct(res.asr_after)}")
+    return res.summary()
+
+
+def cmd_download(args) -> None:
+    from .download import download
+    path = download(args.name, dest=args.dest, show_progress=not args.quiet)
+    print(f"{args.name}: {path}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bki-lab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("attack", help="poison, train a victim, report accuracy and ASR")
+    _add_experiment_args(p)
+    p.add_argument("--clean-baseline", action="store_true",
+                   help="also train on the clean data and report its accuracy")
+    p.set_defaults(func=cmd_attack)
+
+    p = sub.add_parser("defend", help="attack, then BKI, removal and retraining")
+    _add_experiment_args(p)
+    p.add_argument("--p", type=int, default=5, help="suspicious words per text")
+    p.add_argument("--scorer", choices=["fast", "reference"], default="fast")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.set_defaults(func=cmd_defend)
+
+    p = sub.add_parser("demo", help="the quick pipeline, printed (a few minutes on a CPU)")
+    p.add_argument("--p", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("download", help="fetch official data files into the data directory")
+    p.add_argument("name", choices=["imdb", "dbpedia", "glove"])
+    p.add_argument("--dest", type=Path, help="directory (default: $BKI_LAB_DATA or data/)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_download)
+
+    try:
+        from .reproduce import add_parser
+        add_parser(sub)
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .data import DataError
+    from .download import DownloadError
+    try:
+        result = args.func(args)
+    except (DataError, DownloadError, ValueError, FileNotFoundError) as e:
+        print(f"bki-lab: error: {e}", file=sys.stderr)
+        return 2
+    if isinstance(result, dict) and args.command in ("attack", "defend"):
+        import json
+        print(json.dumps({k: v for k, v in result.items() if k != "top10"}, indent=2,
+                         default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

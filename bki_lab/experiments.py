@@ -1,0 +1,242 @@
+"""Experiments: one frozen config -> data -> poisoning -> victim -> BKI -> retrained victim.
+
+The papers' stages are wired here and only here (`run_attack`, `run_defence`); every
+trained model and every score table is cached under a hash of the settings that made it.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from .bki import BKIResult, identify
+from .data import Split, load_dbpedia, load_imdb
+from .poison import PRESETS, PoisonedDataset, backdoor_test_set, poison_dataset
+from .scoring import Scorer, WordScores, score_words
+from .store import cache_dir, cache_key, load_scores, load_victim, save_scores, save_victim
+from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
+
+Profile = Literal["quick", "paper"]
+DatasetName = Literal["imdb", "dbpedia"]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which texts: IMDB counts are totals, DBpedia counts are per class."""
+
+    dataset: DatasetName = "imdb"
+    n_train: int = 10_000
+    n_test: int = 10_000
+    max_words: int = 500
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.dataset not in ("imdb", "dbpedia"):
+            raise ValueError(f"dataset must be 'imdb' or 'dbpedia', got {self.dataset!r}")
+
+
+# The papers' sizes, and a quick profile that runs in a few minutes on a 2-core CPU.
+_DATA = {
+    ("imdb", "paper"): dict(n_train=10_000, n_test=10_000, max_words=500),
+    ("imdb", "quick"): dict(n_train=2_000, n_test=1_000, max_words=150),
+    ("dbpedia", "paper"): dict(n_train=1_000, n_test=500, max_words=500),
+    ("dbpedia", "quick"): dict(n_train=150, n_test=50, max_words=500),
+}
+_TRAIN = {
+    "paper": dict(hidden=128, max_epochs=12, patience=3),
+    "quick": dict(hidden=64, max_epochs=10, patience=3),
+}
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """One attack (and defence) setting; saved as ``config.json`` next to its results."""
+
+    data: DataConfig = DataConfig()
+    trigger: str = "time flies like an arrow"
+    target: str = "negative"
+    rate: float = 0.03
+    position: Literal["random", "start", "end"] = "random"
+    mode: Literal["replace", "append"] = "replace"
+    n_backdoor: int = 1000
+    seed: int = 0
+    train: TrainConfig = TrainConfig()
+    profile: str = "custom"
+
+
+def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
+                preset: str | None = None, trigger: str | None = None,
+                target: str | None = None, rate: float | None = None, seed: int = 0,
+                **train_overrides) -> ExperimentConfig:
+    """An `ExperimentConfig` from a profile, a trigger preset and overrides.
+
+    ``preset`` names one of `poison.PRESETS` (its dataset, trigger, target and rate);
+    explicit ``trigger``/``target``/``rate`` win over it. ``train_overrides`` go to
+    `TrainConfig` (e.g. ``hidden=64``).
+    """
+    if profile not in ("quick", "paper"):
+        raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; presets: {sorted(PRESETS)}")
+        ps = PRESETS[preset]
+        dataset = ps.dataset
+        trigger = trigger if trigger is not None else ps.trigger
+        target = target if target is not None else ps.target
+        rate = rate if rate is not None else ps.rate
+    if trigger is None or target is None or rate is None:
+        raise ValueError("give a preset, or a trigger, a target and a rate")
+    data = DataConfig(dataset=dataset, seed=seed, **_DATA[(dataset, profile)])
+    train = TrainConfig(seed=seed, **{**_TRAIN[profile], **train_overrides})
+    return ExperimentConfig(data=data, trigger=trigger, target=target, rate=float(rate),
+                            seed=seed, train=train, profile=profile)
+
+
+@lru_cache(maxsize=4)
+def load_split(data: DataConfig) -> Split:
+    if data.dataset == "imdb":
+        return load_imdb(n_train=data.n_train, n_test=data.n_test, max_words=data.max_words,
+                         seed=data.seed)
+    return load_dbpedia(n_train_per_class=data.n_train, n_test_per_class=data.n_test,
+                        seed=data.seed)
+
+
+def cached_victim(train, config: TrainConfig, key: str, *, use_cache: bool = True,
+                  show_progress: bool = True) -> TrainedModel:
+    """Train on ``train`` with ``config``, or load the victim cached under ``key``."""
+    directory = cache_dir() / "victims" / key
+    if use_cache and (directory / "model.pt").exists():
+        return load_victim(directory)
+    victim = train_victim(train, config=config, show_progress=show_progress)
+    if use_cache:
+        save_victim(victim, directory)
+    return victim
+
+
+@dataclass(frozen=True)
+class AttackResult:
+    config: ExperimentConfig
+    split: Split
+    poisoned: PoisonedDataset
+    backdoor: PoisonedDataset
+    victim: TrainedModel
+    clean_accuracy: float
+    per_class_accuracy: dict
+    attack_success_rate: float | None
+    seconds: float
+    key: str
+    clean_model_accuracy: float | None = None
+
+    def summary(self) -> dict:
+        c = self.config
+        return {"dataset": c.data.dataset, "profile": c.profile,
+                "n_train": len(self.poisoned.dataset), "n_test": len(self.split.test),
+                "n_poison": self.poisoned.n_poison, "poison_rate": c.rate,
+                "trigger": c.trigger, "target": c.target, "seed": c.seed,
+                "clean_accuracy": self.clean_accuracy,
+                "attack_success_rate": self.attack_success_rate,
+                "clean_model_accuracy": self.clean_model_accuracy,
+                "per_class_accuracy": self.per_class_accuracy,
+                "best_epoch": self.victim.best_epoch, "glove_coverage": self.victim.glove_coverage,
+                "test_source": self.split.meta.get("test_source"),
+                "seconds": self.seconds}
+
+
+def _asr(victim, backdoor) -> float | None:
+    try:
+        return attack_success_rate(victim, backdoor)
+    except ValueError:          # trigger unknown to this model's vocabulary
+        return None
+
+
+def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
+               use_cache: bool = True, show_progress: bool = True) -> AttackResult:
+    """Poison the training set, train (or load) the victim, measure accuracy and ASR."""
+    t0 = time.perf_counter()
+    split = load_split(config.data)
+    poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
+                              rate=config.rate, position=config.position, mode=config.mode,
+                              seed=config.seed)
+    backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
+                                 n=config.n_backdoor, position=config.position, seed=config.seed)
+    key = cache_key("attack", config)
+    victim = cached_victim(poisoned.dataset, config.train, key, use_cache=use_cache,
+                           show_progress=show_progress)
+    ev = evaluate(victim, split.test)
+    clean_acc = None
+    if clean_baseline:
+        clean = cached_victim(split.train, config.train, cache_key("clean", config.data,
+                                                                   config.train),
+                              use_cache=use_cache, show_progress=show_progress)
+        clean_acc = evaluate(clean, split.test).accuracy
+    return AttackResult(config, split, poisoned, backdoor, victim, ev.accuracy,
+                        ev.per_class_accuracy, _asr(victim, backdoor),
+                        time.perf_counter() - t0, key, clean_acc)
+
+
+@dataclass(frozen=True)
+class DefenceResult:
+    attack: AttackResult
+    scores: WordScores
+    bki: BKIResult
+    retrained: TrainedModel
+    acc_after: float
+    asr_after: float | None
+    seconds: float
+
+    def summary(self) -> dict:
+        a, b = self.attack, self.bki
+        top = b.top(10)
+        return {**{k: v for k, v in a.summary().items() if k != "per_class_accuracy"},
+                "p": b.p, "scorer": self.scores.scorer, "keyword": b.keyword,
+                "keyword_in_trigger": b.keyword in a.poisoned.trigger,
+                "top10": top[["word", "num", "mean", "g"]].to_dict("records"),
+                "n_removed": b.n_removed, "removed_fraction": b.removed_fraction,
+                "precision": b.precision, "recall": b.recall,
+                "acc_before": a.clean_accuracy, "asr_before": a.attack_success_rate,
+                "acc_after": self.acc_after, "asr_after": self.asr_after,
+                "scoring_seconds": self.scores.seconds, "words_scored": self.scores.words_scored,
+                "retrain_seconds": self.retrained.seconds, "seconds": self.seconds}
+
+
+def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str = "cpu",
+               use_cache: bool = True, show_progress: bool = True) -> WordScores:
+    """Scores of every word of the poisoned training set under the attack's victim (cached)."""
+    path = cache_dir() / "scores" / f"{attack.key}-{scorer}.npz"
+    if use_cache and path.exists():
+        return load_scores(path)
+    scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
+                         scorer=scorer, device=device, show_progress=show_progress)
+    if use_cache:
+        save_scores(scores, path)
+    return scores
+
+
+def run_defence(attack: AttackResult, *, p: int = 5, scorer: Scorer = "fast",
+                device: str = "cpu", use_cache: bool = True,
+                show_progress: bool = True) -> DefenceResult:
+    """BKI on the attack's training set, then retraining on what is kept (chen_dai §IV-V)."""
+    t0 = time.perf_counter()
+    scores = bki_scores(attack, scorer=scorer, device=device, use_cache=use_cache,
+                        show_progress=show_progress)
+    bki = identify(scores, p=p, is_poison=attack.poisoned.is_poison)
+    kept = np.flatnonzero(~bki.removed)
+    removed_hash = hashlib.sha256(np.packbits(bki.removed).tobytes()).hexdigest()
+    key = cache_key("retrain", attack.key, removed_hash)
+    retrained = cached_victim(attack.poisoned.dataset.subset(kept), attack.config.train, key,
+                              use_cache=use_cache, show_progress=show_progress)
+    acc_after = evaluate(retrained, attack.split.test).accuracy
+    return DefenceResult(attack, scores, bki, retrained, acc_after,
+                         _asr(retrained, attack.backdoor), time.perf_counter() - t0)
+
+
+def config_dict(config: ExperimentConfig) -> dict:
+    return asdict(config)
+
+
+def with_train(config: ExperimentConfig, **changes) -> ExperimentConfig:
+    return replace(config, train=replace(config.train, **changes))

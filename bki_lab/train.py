@@ -1,0 +1,187 @@
+"""Training and evaluating the victim: Adam, length-bucketed minibatches, early stopping on
+a validation split carved from the training set, best weights restored."""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import TextDataset
+from .glove import glove_embedding, load_glove
+from .models import BiLSTMClassifier, encode_texts, length_buckets, pad_batch, predict_logits
+from .progress import progress
+from .text import Vocab, build_vocab
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained victim (saved next to it as JSON)."""
+
+    embedding: Literal["glove", "random"] = "glove"
+    glove_path: str | None = None          # None: bundled GloVe 6B 50-d
+    embed_dim: int = 50                     # used when embedding == "random"
+    freeze_embedding: bool = False
+    hidden: int = 128
+    fc: int = 128
+    dropout: float = 0.3
+    lr: float = 1e-3
+    batch_tokens: int = 6400                # padded words per minibatch
+    max_batch: int = 64
+    max_epochs: int = 12
+    patience: int = 3
+    val_fraction: float = 0.1
+    min_freq: int = 1
+    grad_clip: float = 5.0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.embedding not in ("glove", "random"):
+            raise ValueError(f"embedding must be 'glove' or 'random', got {self.embedding!r}")
+        if not 0 < self.val_fraction < 0.5:
+            raise ValueError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        for name in ("hidden", "fc", "max_epochs", "batch_tokens", "max_batch", "embed_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained victim with its vocabulary and how it was trained."""
+
+    model: BiLSTMClassifier
+    vocab: Vocab
+    config: TrainConfig
+    class_names: tuple[str, ...]
+    history: tuple[dict, ...] = ()
+    best_epoch: int = 0
+    seconds: float = 0.0
+    glove_coverage: float | None = None
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def encode(self, texts):
+        return encode_texts(self.vocab, texts)
+
+    def predict(self, texts, device="cpu") -> np.ndarray:
+        """Predicted class ids of tokenized texts."""
+        return predict_logits(self.model, self.encode(texts), device=device).argmax(1)
+
+
+def _split_val(n: int, fraction: float, rng: np.random.Generator):
+    perm = rng.permutation(n)
+    n_val = max(1, int(round(fraction * n)))
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
+                 device: str = "cpu", show_progress: bool = True,
+                 on_epoch: Callable[[int, BiLSTMClassifier], dict] | None = None) -> TrainedModel:
+    """Train a `BiLSTMClassifier` on ``train`` (poisoned or clean) with ``config``.
+
+    The vocabulary is built on the training texts only (validation included, test never).
+    Early stopping watches accuracy on ``val_fraction`` of ``train`` (ties: lower loss);
+    the best epoch's weights are restored. Same config and data -> same model on CPU.
+    ``on_epoch(epoch, model)`` may return extra numbers to log in the history (e.g. the
+    attack success rate per epoch, to watch the backdoor being learned).
+    """
+    if len(train) < 2:
+        raise ValueError("need at least two training texts")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)
+    tr_idx, val_idx = _split_val(len(train), config.val_fraction, rng)
+    vocab = build_vocab((train.texts[i] for i in tr_idx), min_freq=config.min_freq)
+    seqs = encode_texts(vocab, train.texts)
+    labels = torch.tensor(train.labels)
+
+    coverage = None
+    if config.embedding == "glove":
+        init = glove_embedding(vocab, load_glove(config.glove_path), seed=config.seed)
+        embed_dim, coverage = init.matrix.shape[1], init.coverage
+    else:
+        embed_dim = config.embed_dim
+    model = BiLSTMClassifier(len(vocab), train.n_classes, embed_dim=embed_dim,
+                             hidden=config.hidden, fc=config.fc, dropout=config.dropout)
+    if config.embedding == "glove":
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.from_numpy(init.matrix))
+    model.embedding.weight.requires_grad_(not config.freeze_embedding)
+    model.to(device)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    lengths = np.array([len(s) for s in seqs])
+    val_seqs, val_y = [seqs[i] for i in val_idx], train.labels[val_idx]
+
+    history, best, best_state, bad = [], (-1.0, np.inf), None, 0
+    for epoch in range(1, config.max_epochs + 1):
+        model.train()
+        te = time.perf_counter()
+        batches = length_buckets(lengths[tr_idx], max_tokens=config.batch_tokens,
+                                 max_batch=config.max_batch, rng=rng)
+        total, count = 0.0, 0
+        for b in progress(batches, desc=f"epoch {epoch}/{config.max_epochs}",
+                          disable=not show_progress):
+            idx = tr_idx[b]
+            ids, lens = pad_batch([seqs[i] for i in idx], device)
+            loss = loss_fn(model(ids, lens), labels[idx].to(device))
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            opt.step()
+            total, count = total + loss.item() * len(idx), count + len(idx)
+        logits = predict_logits(model, val_seqs, device=device)
+        val_loss = float(nn.functional.cross_entropy(torch.from_numpy(logits),
+                                                     torch.from_numpy(val_y)))
+        val_acc = float((logits.argmax(1) == val_y).mean())
+        history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
+                        "val_accuracy": val_acc, "seconds": time.perf_counter() - te})
+        if on_epoch is not None:
+            model.eval()
+            history[-1].update(on_epoch(epoch, model) or {})
+        if (val_acc, -val_loss) > (best[0], -best[1]):
+            best, best_state, best_epoch, bad = (val_acc, val_loss), \
+                copy.deepcopy(model.state_dict()), epoch, 0
+        else:
+            bad += 1
+            if bad >= config.patience:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    return TrainedModel(model, vocab, config, train.class_names, tuple(history), best_epoch,
+                        time.perf_counter() - t0, coverage)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    per_class_accuracy: dict[str, float]
+    n: int
+
+
+def evaluate(victim: TrainedModel, test: TextDataset, *, device: str = "cpu") -> Evaluation:
+    """Clean accuracy and per-class accuracy on ``test``."""
+    pred = victim.predict(test.texts, device=device)
+    per = {name: float((pred[test.labels == c] == c).mean())
+           for c, name in enumerate(test.class_names) if np.any(test.labels == c)}
+    return Evaluation(float((pred == test.labels).mean()), per, len(test))
+
+
+def attack_success_rate(victim: TrainedModel, backdoor_test, *, device: str = "cpu") -> float:
+    """Share of backdoor test texts (source class + trigger) predicted as the target.
+
+    Raises if no trigger word is in the victim's vocabulary: the model has never seen the
+    trigger, so the number would only measure unknown-word handling.
+    """
+    if not any(w in victim.vocab for w in backdoor_test.trigger):
+        raise ValueError(f"no word of the trigger {' '.join(backdoor_test.trigger)!r} is in "
+                         "the victim's vocabulary; the backdoor cannot be measured")
+    pred = victim.predict(backdoor_test.dataset.texts, device=device)
+    return float((pred == backdoor_test.target).mean())
+
+
+def config_dict(config: TrainConfig) -> dict:
+    return asdict(config)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Create .venv (once) and install bki_lab with its notebook and test extras.
+# torch is pinned to 2.13.0: on the project's CPU machines that is the local CPU build;
+# an unpinned torch would pull several GB of CUDA packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+python -m pip install -q "torch==2.13.0"
+python -m pip install -q -e ".[notebooks,test]"
+python -m ipykernel install --sys-prefix --name python3 >/dev/null

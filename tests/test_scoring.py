@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from bki_lab.models import pad_batch
+from bki_lab.scoring import score_words
+from bki_lab.text import build_vocab, delete_word
+from conftest import random_model, trigger_model
+
+
+def random_texts(n, max_len, seed=0, vocab=25):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    lengths = list(rng.integers(1, max_len + 1, size=n)) + [1, 2, 1, 2]
+    return [tuple(rng.choice(words, size=int(L))) for L in lengths]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_equals_reference_on_random_models(seed):
+    texts = random_texts(30, 40, seed)
+    vocab = build_vocab(texts)
+    m = random_model(len(vocab), embed_dim=6, hidden=9, seed=seed)
+    # a small bucket budget forces many buckets of mixed lengths
+    fast = score_words(m, vocab, texts, scorer="fast", max_rows=64, show_progress=False)
+    ref = score_words(m, vocab, texts, scorer="reference", show_progress=False)
+    assert fast.offsets.tolist() == ref.offsets.tolist()
+    np.testing.assert_allclose(fast.scores, ref.scores, atol=1e-5, rtol=0)
+    assert fast.scores.max() > 0.05        # the comparison is not between zeros
+
+
+def test_reference_is_the_definition():
+    texts = random_texts(3, 8, 5)
+    vocab = build_vocab(texts)
+    m = random_model(len(vocab), seed=5)
+    ref = score_words(m, vocab, texts, scorer="reference", show_progress=False)
+    with torch.no_grad():
+        for i, t in enumerate(texts):
+            h = m.last_hidden(*pad_batch([vocab.encode(t)]))[0]
+            for j in range(len(t)):
+                d = delete_word(t, j)
+                hj = m.last_hidden(*pad_batch([vocab.encode(d)]))[0] if d else torch.zeros_like(h)
+                assert ref.of(i)[j] == pytest.approx(float((h - hj).abs().max()), abs=1e-6)
+
+
+def test_bucket_size_does_not_change_scores():
+    texts = random_texts(25, 30, 7)
+    vocab = build_vocab(texts)
+    m = random_model(len(vocab), seed=7)
+    a = score_words(m, vocab, texts, max_rows=16, show_progress=False)
+    b = score_words(m, vocab, texts, max_rows=100_000, show_progress=False)
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
+
+
+def test_trigger_word_dominates_in_a_hand_built_model():
+    texts = [("a", "b", "zap", "c"), ("zap",), ("d", "e"), ("a", "zap")]
+    vocab = build_vocab(texts)
+    m = trigger_model(vocab, "zap")
+    for scorer in ("fast", "reference"):
+        s = score_words(m, vocab, texts, scorer=scorer, show_progress=False)
+        assert s.of(0)[2] > 0.7 and np.delete(s.of(0), 2).max() < 0.05
+        assert s.of(1)[0] > 0.7
+        assert s.of(2).max() < 1e-6
+
+
+def test_scores_frame_and_validation():
+    texts = [("a", "b"), ("c",)]
+    vocab = build_vocab(texts)
+    s = score_words(random_model(len(vocab)), vocab, texts, show_progress=False)
+    df = s.to_frame()
+    assert df["word"].tolist() == ["a", "b", "c"] and df["text"].tolist() == [0, 0, 1]
+    assert s.words_scored == 3
+    with pytest.raises(ValueError, match="scorer"):
+        score_words(random_model(len(vocab)), vocab, texts, scorer="slow")
+    with pytest.raises(ValueError, match="empty"):
+        score_words(random_model(len(vocab)), vocab, [("a",), ()], show_progress=False)

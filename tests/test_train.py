@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from bki_lab.bki import identify
+from bki_lab.data import TextDataset
+from bki_lab.poison import backdoor_test_set, poison_dataset
+from bki_lab.scoring import score_words
+from bki_lab.store import load_victim, save_victim
+from bki_lab.train import TrainConfig, attack_success_rate, evaluate, train_victim
+from conftest import FILLER, NEG_WORDS, POS_WORDS
+
+TINY = TrainConfig(embedding="random", embed_dim=16, hidden=16, fc=16, dropout=0.0, lr=0.01,
+                   max_epochs=15, patience=15, batch_tokens=400, max_batch=16, seed=0)
+
+
+def sentiment(n, seed):
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        y = i % 2
+        words = POS_WORDS if y else NEG_WORDS
+        texts.append(tuple(rng.choice(words[:4] + FILLER, size=rng.integers(6, 14))))
+        labels.append(y)
+    return TextDataset(tuple(texts), np.array(labels), ("negative", "positive"), "toy")
+
+
+@pytest.fixture(scope="module")
+def planted():
+    train, test = sentiment(240, 0), sentiment(120, 1)
+    p = poison_dataset(train, trigger="zorp quix", target="negative", rate=0.1, seed=0)
+    victim = train_victim(p.dataset, config=TINY, show_progress=False)
+    return train, test, p, victim
+
+
+def test_a_tiny_model_learns_the_task_and_the_planted_trigger(planted):
+    train, test, p, victim = planted
+    bd = backdoor_test_set(test, trigger="zorp quix", target="negative", seed=0)
+    assert evaluate(victim, test).accuracy > 0.9
+    assert attack_success_rate(victim, bd) > 0.9
+    # and a victim trained on the clean data does not send triggered texts to the target
+    clean = train_victim(train, config=TINY, show_progress=False)
+    with pytest.raises(ValueError, match="vocabulary"):
+        attack_success_rate(clean, bd)
+
+
+def test_same_seed_same_victim_same_removal(planted):
+    train, test, p, victim = planted
+    again = train_victim(p.dataset, config=TINY, show_progress=False)
+    for a, b in zip(victim.model.state_dict().values(), again.model.state_dict().values()):
+        assert (a == b).all()
+    r1 = identify(score_words(victim.model, victim.vocab, p.dataset.texts, show_progress=False),
+                  p=3, is_poison=p.is_poison)
+    r2 = identify(score_words(again.model, again.vocab, p.dataset.texts, show_progress=False),
+                  p=3, is_poison=p.is_poison)
+    assert r1.removed.tolist() == r2.removed.tolist() and r1.keyword == r2.keyword
+
+
+def test_save_and_load_round_trip(planted, tmp_path):
+    _, test, _, victim = planted
+    d = save_victim(victim, tmp_path / "v")
+    assert sorted(f.name for f in d.iterdir()) == ["config.json", "model.pt", "vocab.json"]
+    loaded = load_victim(d)
+    assert loaded.vocab.itos == victim.vocab.itos and loaded.config == victim.config
+    assert (loaded.predict(test.texts) == victim.predict(test.texts)).all()
+
+
+def test_history_and_on_epoch_hook():
+    calls = []
+    cfg = TrainConfig(**{**TINY.__dict__, "max_epochs": 2})
+    v = train_victim(sentiment(40, 2), config=cfg, show_progress=False,
+                     on_epoch=lambda e, m: calls.append(e) or {"extra": e * 10})
+    assert calls == [1, 2] and [h["extra"] for h in v.history] == [10, 20]
+    assert 1 <= v.best_epoch <= 2
+
+
+def test_bad_configs():
+    with pytest.raises(ValueError, match="embedding"):
+        TrainConfig(embedding="word2vec")
+    with pytest.raises(ValueError, match="val_fraction"):
+        TrainConfig(val_fraction=0.7)
