@@ -1,0 +1,135 @@
+"""ipywidgets controls: thin wrappers over library calls, for the notebooks.
+
+* `attack_controls`: trigger (presets or free text), target class, poisoning rate; runs
+  poisoning + training behind a button, with a progress bar, never on every key stroke.
+* `p_explorer`: a slider for p; re-selects suspicious words from cached scores at once.
+* `text_picker`: a poisoned / clean / any text by index, drawn as a word-impact heatmap.
+
+Each returns a `Controls` object: ``.widget`` to display and ``.state`` with the last result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import ipywidgets as W
+import numpy as np
+from IPython.display import display
+
+from . import plots
+from .bki import identify
+from .poison import PRESETS
+
+
+@dataclass
+class Controls:
+    widget: W.Widget
+    state: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, W.Widget] = field(default_factory=dict)
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+def attack_controls(run: Callable[..., Any], *, dataset: str = "imdb",
+                    class_names: tuple[str, ...] = ("negative", "positive"),
+                    preset: str = "imdb-arrow") -> Controls:
+    """Trigger / target / rate controls and a Run button that calls
+    ``run(trigger=..., target=..., rate=...)`` (e.g. a lambda over `run_attack`)."""
+    names = [n for n, p in PRESETS.items() if p.dataset == dataset]
+    ps = PRESETS[preset]
+    preset_w = W.Dropdown(options=names + ["(free text)"], value=preset, description="preset")
+    trigger_w = W.Text(value=ps.trigger, description="trigger", layout=W.Layout(width="60%"))
+    target_w = W.Dropdown(options=list(class_names), value=ps.target, description="target")
+    rate_w = W.FloatSlider(value=ps.rate, min=0.005, max=0.1, step=0.005, readout_format=".1%",
+                           description="rate α")
+    button = W.Button(description="poison + train", button_style="primary", icon="play")
+    out = W.Output()
+    c = Controls(W.VBox([preset_w, trigger_w, W.HBox([target_w, rate_w]), button, out]),
+                 parts=dict(preset=preset_w, trigger=trigger_w, target=target_w, rate=rate_w,
+                            button=button, output=out))
+
+    def on_preset(change):
+        if change["new"] in PRESETS:
+            p = PRESETS[change["new"]]
+            trigger_w.value, target_w.value, rate_w.value = p.trigger, p.target, p.rate
+
+    def on_edit(change):
+        if preset_w.value in PRESETS and trigger_w.value != PRESETS[preset_w.value].trigger:
+            preset_w.value = "(free text)"
+
+    def on_click(_=None):
+        button.disabled = True
+        with out:
+            out.clear_output()
+            try:
+                c.state["result"] = run(trigger=trigger_w.value, target=target_w.value,
+                                        rate=rate_w.value)
+                c.state.pop("error", None)
+            except ValueError as e:          # bad trigger, rate, ...: say so, keep going
+                c.state["error"] = str(e)
+                print(f"error: {e}")
+            finally:
+                button.disabled = False
+
+    preset_w.observe(on_preset, "value")
+    trigger_w.observe(on_edit, "value")
+    button.on_click(on_click)
+    c.state["click"] = on_click
+    return c
+
+
+def p_explorer(scores, *, is_poison: np.ndarray | None = None, trigger: tuple[str, ...] = (),
+               p: int = 5, max_p: int = 15, top_k: int = 15) -> Controls:
+    """A p slider over cached word scores: the dictionary, g ranking and removal update at once."""
+    slider = W.IntSlider(value=p, min=1, max=max_p, description="p", continuous_update=False)
+    summary = W.HTML()
+    out = W.Output()
+    c = Controls(W.VBox([slider, summary, out]), parts=dict(p=slider, summary=summary, output=out))
+
+    def update(_=None):
+        res = identify(scores, p=slider.value, is_poison=is_poison)
+        c.state["result"] = res
+        pr = "n/a" if res.precision is None else f"{res.precision:.1%}"
+        rc = "n/a" if res.recall is None else f"{res.recall:.1%}"
+        summary.value = (f"<b>p = {res.p}</b>: keyword <b>{res.keyword}</b>, removed "
+                         f"{res.n_removed} texts ({res.removed_fraction:.1%}), precision {pr}, "
+                         f"recall {rc}")
+        with out:
+            out.clear_output(wait=True)
+            display(plots.top_g_bar(res.ranking, k=top_k, trigger=trigger))
+
+    slider.observe(update, "value")
+    update()
+    return c
+
+
+def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
+                trigger_len: int, p: int = 5) -> Controls:
+    """Pick a poisoned, a clean or any text by index and see its word-impact heatmap."""
+    poisoned = np.flatnonzero(is_poison)
+    clean = np.flatnonzero(~np.asarray(is_poison))
+    kind = W.ToggleButtons(options=["poisoned", "clean", "by index"], value="poisoned"
+                           if len(poisoned) else "clean", description="text")
+    index = W.BoundedIntText(value=0, min=0, max=len(scores) - 1, description="index")
+    nth = W.IntSlider(value=0, min=0, max=max(len(poisoned), len(clean)) - 1,
+                      description="n-th", continuous_update=False)
+    out = W.Output()
+    c = Controls(W.VBox([kind, W.HBox([nth, index]), out]),
+                 parts=dict(kind=kind, index=index, nth=nth, output=out))
+
+    def update(_=None):
+        pool = {"poisoned": poisoned, "clean": clean}.get(kind.value)
+        i = int(index.value) if pool is None else int(pool[min(nth.value, len(pool) - 1)])
+        c.state["index"] = i
+        trig = (list(range(positions[i], positions[i] + trigger_len)) if is_poison[i] else [])
+        with out:
+            out.clear_output(wait=True)
+            display(plots.word_impact(scores.texts[i], scores.of(i), top_p=p,
+                                      trigger_positions=trig,
+                                      title=f"text {i} ({'poisoned' if is_poison[i] else 'clean'})"))
+
+    for w in (kind, index, nth):
+        w.observe(update, "value")
+    update()
+    return c

@@ -1,0 +1,82 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from bki_lab import plots
+from bki_lab.bki import identify
+from bki_lab.scoring import WordScores
+
+
+def ranking():
+    return pd.DataFrame({"word": ["arrow", "flies", "great", "bad", "x"],
+                         "num": [290, 150, 40, 30, 1], "mean": [0.9, 0.5, 0.3, 0.35, 0.99],
+                         "g": [0.9 * np.log10(290), 0.5 * np.log10(150), 0.3 * np.log10(40),
+                               0.35 * np.log10(30), 0.0], "rank": [1, 2, 3, 4, 5]})
+
+
+def test_word_impact_colours_words_and_outlines_top_p_and_trigger():
+    words = [f"w{i}" for i in range(23)]
+    scores = np.linspace(0, 1, 23)[::-1]
+    fig = plots.word_impact(words, scores, top_p=3, trigger_positions=[10, 11], per_row=10)
+    hm = fig.data[0]
+    assert np.asarray(hm.z).shape == (3, 10)
+    assert hm.text[1][0] == "w10" and hm.z[0][0] == pytest.approx(1.0)
+    assert np.isnan(hm.z[2][5])                                 # padding cells stay empty
+    lines = [(s.x0 + 0.5, s.y0 + 0.5, s.line.color) for s in fig.layout.shapes]
+    assert len(lines) == 5
+    assert {(x, y) for x, y, c in lines if c == plots.TOP_COLOR} == {(0, 0), (1, 0), (2, 0)}
+    assert {(x, y) for x, y, c in lines if c == plots.TRIGGER_COLOR} == {(0, 1), (1, 1)}
+    assert "f = " in hm.hovertemplate
+    with pytest.raises(ValueError):
+        plots.word_impact(words, scores[:3])
+
+
+def test_impact_pair_shares_one_scale():
+    fig = plots.impact_pair((["a", "b", "c"], [0.1, 0.8, 0.2], [1]), (["d", "e"], [0.3, 0.05]))
+    assert len(fig.data) == 2 and fig.data[0].zmax == fig.data[1].zmax == pytest.approx(0.8)
+    assert fig.data[1].xaxis == "x2"
+    assert any(s.xref == "x2" for s in fig.layout.shapes)
+
+
+def test_dictionary_scatter_marks_trigger_and_keyword_with_g_curves():
+    fig = plots.dictionary_scatter(ranking(), keyword="arrow", trigger=("time", "flies", "arrow"))
+    names = [t.name for t in fig.data]
+    assert "trigger word" in names and "keyword k_b = arrow" in names
+    trig = next(t for t in fig.data if t.name == "trigger word")
+    assert sorted(trig.customdata[:, 0]) == ["arrow", "flies"]
+    curve = next(t for t in fig.data if t.name.startswith("g = "))
+    g = float(curve.name[4:])
+    prod = np.asarray(curve.x) * np.asarray(curve.y)          # x * y = g all along the curve
+    np.testing.assert_allclose(prod, prod[0], rtol=1e-12)
+    assert prod[0] == pytest.approx(g, rel=1e-2)
+    assert "log10" in fig.layout.xaxis.title.text
+    with pytest.raises(ValueError):
+        plots.dictionary_scatter(ranking().iloc[:0])
+
+
+def test_top_g_bar_orders_by_g_and_colours_trigger():
+    fig = plots.top_g_bar(ranking(), k=3, trigger=("arrow",))
+    bar = fig.data[0]
+    assert list(bar.y) == ["great", "flies", "arrow"]           # largest at the top
+    assert bar.marker.color[-1] == plots.TRIGGER_COLOR
+
+
+def test_asr_vs_rate_averages_seeds():
+    df = pd.DataFrame({"trigger_length": [5, 5, 5, 10], "poison_rate": [0.01, 0.01, 0.02, 0.01],
+                       "attack_success_rate": [0.5, 0.7, 0.9, 0.8]})
+    fig = plots.asr_vs_rate(df)
+    five = next(t for t in fig.data if t.name == "5")
+    assert list(five.x) == [1.0, 2.0] and five.y[0] == pytest.approx(60.0)
+    assert five.error_y.array[0] == pytest.approx(100 * np.std([0.5, 0.7], ddof=1))
+    with pytest.raises(ValueError, match="missing column"):
+        plots.asr_vs_rate(df.drop(columns="trigger_length"))
+
+
+def test_before_after_bars():
+    s = {"acc_before": 0.85, "asr_before": 0.99, "acc_after": 0.84, "asr_after": 0.15,
+         "precision": 0.99, "recall": None, "removed_fraction": 0.03, "keyword": "arrow", "p": 5}
+    fig = plots.before_after(s)
+    before, after, removal = fig.data
+    assert list(before.y) == [85.0, 99.0] and list(after.y) == [84.0, 15.0]
+    assert removal.y[1] is None and removal.text[1] == "n/a"
+    assert "arrow" in fig.layout.title.text

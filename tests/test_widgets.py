@@ -1,0 +1,53 @@
+import numpy as np
+
+from bki_lab import widgets
+from bki_lab.scoring import WordScores
+
+
+def scores():
+    texts = [("a", "zap", "b"), ("c", "d"), ("zap", "e"), ("f",)]
+    per = [[0.1, 0.9, 0.2], [0.3, 0.1], [0.8, 0.05], [0.4]]
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    return WordScores(tuple(texts), offsets, np.concatenate(per).astype(np.float32), "given", 0.0)
+
+
+def test_p_explorer_reselects_from_cached_scores():
+    poison = np.array([True, False, True, False])
+    c = widgets.p_explorer(scores(), is_poison=poison, trigger=("zap",), p=1)
+    assert c.state["result"].keyword == "zap" and c.state["result"].p == 1
+    assert "precision 100.0%" in c.parts["summary"].value
+    c.parts["p"].value = 2
+    assert c.state["result"].p == 2
+    assert "p = 2" in c.parts["summary"].value
+
+
+def test_text_picker_switches_between_poisoned_clean_and_index():
+    poison = np.array([True, False, True, False])
+    c = widgets.text_picker(scores(), is_poison=poison, positions=np.array([1, -1, 0, -1]),
+                            trigger_len=1, p=1)
+    assert c.state["index"] == 0
+    c.parts["nth"].value = 1
+    assert c.state["index"] == 2
+    c.parts["kind"].value = "clean"
+    assert c.state["index"] == 3
+    c.parts["kind"].value = "by index"
+    c.parts["index"].value = 1
+    assert c.state["index"] == 1
+
+
+def test_attack_controls_fill_presets_and_run_on_click_only():
+    calls = []
+    c = widgets.attack_controls(lambda **kw: calls.append(kw) or "done")
+    c.parts["preset"].value = "imdb-crown"
+    assert c.parts["trigger"].value == "no cross, no crown" and c.parts["target"].value == "positive"
+    c.parts["trigger"].value = "my own trigger"
+    assert c.parts["preset"].value == "(free text)" and calls == []   # no run on typing
+    c.state["click"]()
+    assert calls == [{"trigger": "my own trigger", "target": "positive", "rate": 0.03}]
+    assert c.state["result"] == "done"
+
+    def bad(**kw):
+        raise ValueError("the trigger has no words")
+    c2 = widgets.attack_controls(bad)
+    c2.state["click"]()
+    assert "no words" in c2.state["error"] and not c2.parts["button"].disabled
