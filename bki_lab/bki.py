@@ -170,3 +170,16 @@ def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None
             raise ValueError(f"is_poison has {len(is_poison)} entries for {len(removed)} texts")
         precision, recall = removal_metrics(removed, np.asarray(is_poison))
     return BKIResult(str(kb), ranking, removed, sus, int(p), precision, recall)
+
+
+def p_sweep(scores: WordScores, *, ps: Sequence[int] = (1, 2, 3, 5, 8, 10),
+            is_poison: Sequence[bool] | None = None) -> pd.DataFrame:
+    """BKI's decision for several p from the same cached scores: one row per p with the
+    keyword, its g, the removed count and fraction, precision and recall."""
+    rows = []
+    for p in ps:
+        r = identify(scores, p=p, is_poison=is_poison)
+        rows.append({"p": p, "keyword": r.keyword, "g": float(r.ranking["g"].iloc[0]),
+                     "n_removed": r.n_removed, "removed_fraction": r.removed_fraction,
+                     "precision": r.precision, "recall": r.recall})
+    return pd.DataFrame(rows)

@@ -225,3 +225,26 @@ def before_after(summary: dict) -> go.Figure:
     fig.update_layout(barmode="group", height=420,
                       title=f"BKI: keyword {kw!r}, p = {summary.get('p')}" if kw else "BKI")
     return fig
+
+
+def training_history(history: Sequence[dict], *, best_epoch: int | None = None) -> go.Figure:
+    """Loss and accuracy per epoch of a training run (`TrainedModel.history`); any extra
+    numbers logged by ``on_epoch`` (e.g. ``asr``) are drawn on the accuracy panel."""
+    df = pd.DataFrame(list(history))
+    if df.empty:
+        raise ValueError("empty history")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy / rates"))
+    for col in ("train_loss", "val_loss"):
+        fig.add_trace(go.Scatter(x=df["epoch"], y=df[col], name=col.replace("_", " "),
+                                 mode="lines+markers"), row=1, col=1)
+    for col in [c for c in df.columns if c not in ("epoch", "train_loss", "val_loss", "seconds")]:
+        fig.add_trace(go.Scatter(x=df["epoch"], y=100 * df[col], name=col.replace("_", " "),
+                                 mode="lines+markers"), row=1, col=2)
+    if best_epoch:
+        for c in (1, 2):
+            fig.add_vline(x=best_epoch, line_dash="dot", line_color="gray", row=1, col=c)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="%", row=1, col=2)
+    fig.update_layout(title="Training the victim (dotted: the epoch kept by early stopping)",
+                      height=380)
+    return fig

@@ -88,6 +88,14 @@ class PoisonedDataset:
     def n_poison(self) -> int:
         return int(self.is_poison.sum())
 
+    def highlight(self, i: int, *, mark: tuple[str, str] = ("[[", "]]")) -> str:
+        """Text ``i`` as a string, its trigger (if poisoned) wrapped in ``mark``."""
+        words = list(self.dataset.texts[i])
+        if self.is_poison[i]:
+            s, e = int(self.positions[i]), int(self.positions[i]) + len(self.trigger)
+            words = words[:s] + [mark[0] + " ".join(words[s:e]) + mark[1]] + words[e:]
+        return " ".join(words)
+
 
 def _insert_positions(rng: np.random.Generator, lengths: Sequence[int], position: Position):
     if position == "start":

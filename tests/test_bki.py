@@ -111,3 +111,14 @@ def test_identify_carries_no_state_and_can_remove_another_word():
     frame = first.suspicious_frame(np.array([1, 0, 0, 1], bool))
     assert list(frame.columns[:3]) == ["index", "removed", "is_poison"]
     assert frame["word_1"].tolist() == ["a", "a", "a", "a"] and frame["word_2"].iloc[3] == ""
+
+
+def test_p_sweep_matches_identify():
+    texts = [("a", "b", "c"), ("a", "d"), ("b", "a", "e"), ("a",)]
+    s = scores_of(texts, [[0.9, 0.5, 0.1], [0.7, 0.2], [0.3, 0.6, 0.4], [0.8]])
+    from bki_lab.bki import p_sweep
+    df = p_sweep(s, ps=(1, 2), is_poison=[True, False, False, True])
+    assert df["p"].tolist() == [1, 2]
+    for _, row in df.iterrows():
+        r = identify(s, p=int(row["p"]), is_poison=[True, False, False, True])
+        assert row["keyword"] == r.keyword and row["n_removed"] == r.n_removed

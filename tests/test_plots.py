@@ -80,3 +80,12 @@ def test_before_after_bars():
     assert list(before.y) == [85.0, 99.0] and list(after.y) == [84.0, 15.0]
     assert removal.y[1] is None and removal.text[1] == "n/a"
     assert "arrow" in fig.layout.title.text
+
+
+def test_training_history_draws_losses_and_rates():
+    h = [{"epoch": 1, "train_loss": 0.7, "val_loss": 0.6, "val_accuracy": 0.6, "seconds": 1, "asr": 0.1},
+         {"epoch": 2, "train_loss": 0.5, "val_loss": 0.5, "val_accuracy": 0.8, "seconds": 1, "asr": 0.9}]
+    fig = plots.training_history(h, best_epoch=2)
+    names = [t.name for t in fig.data]
+    assert names == ["train loss", "val loss", "val accuracy", "asr"]
+    assert list(fig.data[3].y) == [10.0, 90.0]

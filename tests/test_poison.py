@@ -95,3 +95,9 @@ def test_presets_match_the_papers():
     assert len([p for p in PRESETS.values() if p.source == "chen_dai T2"]) == 12
     assert PRESETS["imdb-arrow"].rate == 0.03 and PRESETS["dbpedia-attention"].target == "Building"
     assert [len(trigger_words(PRESETS[f"dai-{n}"].trigger)) for n in (5, 10, 15)] == [5, 10, 15]
+
+
+def test_highlight_marks_the_trigger():
+    train = TextDataset((("a", "b"), ("c", "d")), np.array([0, 1]), ("neg", "pos"))
+    p = poison_dataset(train, trigger="x y", target="neg", rate=0.5, position="start")
+    assert p.highlight(1) == "[[x y]] c d" and p.highlight(0) == "a b"

@@ -1,0 +1,102 @@
+"""A self-contained HTML report: the paper's number beside ours for every cell."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .plots import asr_vs_rate
+
+METRICS = [("acc_before", "acc"), ("asr_before", "asr"), ("precision", "precision"),
+           ("recall", "recall"), ("asr_after", "asr"), ("acc_after", "acc")]
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± sd over seeds per row id (ok rows only), paper columns kept."""
+    ok = df[df["status"] == "ok"]
+    if ok.empty:
+        return ok
+    num = [c for c in ok.columns if c in dict(METRICS) or c == "removed_fraction"]
+    g = ok.groupby("id", sort=False)
+    mean, sd = g[num].mean(), g[num].std()
+    first = g.first()
+    out = first.drop(columns=[c for c in num if c in first.columns]).join(mean)
+    for c in num:
+        out[f"{c}_sd"] = sd[c]
+    out["seeds"] = g.size()
+    return out.reset_index()
+
+
+def _cell(ours, paper, sd, tol) -> str:
+    if ours is None or (isinstance(ours, float) and np.isnan(ours)):
+        return "<td class=na>–</td>"
+    txt = f"{ours:.2f}"
+    if sd is not None and not np.isnan(sd):
+        txt += f" ± {sd:.2f}"
+    cls = ""
+    if paper is not None and not (isinstance(paper, float) and np.isnan(paper)):
+        txt += f"<br><span class=paper>paper {paper:.2f}</span>"
+        cls = " class=miss" if abs(ours - paper) > tol else " class=ok"
+    return f"<td{cls}>{txt}</td>"
+
+
+def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str,
+                 deviations: list[str]) -> Path:
+    from .reproduce import TOLERANCE
+    path = Path(path)
+    s = summarise(df)
+    head = ["row", "dataset", "trigger", "target", "rate"] + [m for m, _ in METRICS] + \
+        ["keyword", "removed %", "seeds"]
+    rows_html = []
+    for _, r in s.iterrows():
+        cells = [f"<td>{html.escape(str(r['id']))}</td>", f"<td>{r['dataset']}</td>",
+                 f"<td>{html.escape(str(r['trigger'] or '–'))}</td>",
+                 f"<td>{html.escape(str(r['target'] or '–'))}</td>",
+                 f"<td>{100 * r['poison_rate']:.1f}%</td>"]
+        for m, kind in METRICS:
+            cells.append(_cell(r.get(m), r.get(f"paper_{m}"), r.get(f"{m}_sd"), TOLERANCE[kind]))
+        kw, pk = r.get("keyword"), r.get("paper_keyword")
+        kw_txt = html.escape(str(kw)) if isinstance(kw, str) else "–"
+        if isinstance(pk, str):
+            kw_txt += f"<br><span class=paper>paper {html.escape(pk)}</span>"
+        cls = " class=miss" if isinstance(kw, str) and r.get("keyword_in_trigger") is False \
+            and r["poison_rate"] > 0 else ""
+        cells.append(f"<td{cls}>{kw_txt}</td>")
+        rf = r.get("removed_fraction")
+        cells.append(f"<td>{rf:.2f}</td>" if rf is not None and not np.isnan(rf) else "<td>–</td>")
+        cells.append(f"<td>{int(r['seeds'])}</td>")
+        rows_html.append("<tr>" + "".join(cells) + "</tr>")
+    failed = df[df["status"] != "ok"]
+    fail_html = "".join(f"<li>{html.escape(str(r['id']))} seed {r['seed']}: "
+                        f"{html.escape(str(r['error']))}</li>" for _, r in failed.iterrows())
+    fig_html = ""
+    ok = df[(df["status"] == "ok") & df["asr_before"].notna()] if "asr_before" in df else df[:0]
+    if table == "attack-table2" and not ok.empty:
+        d = ok.assign(attack_success_rate=ok["asr_before"] / 100,
+                      direction="to " + ok["target"].astype(str))
+        fig_html = asr_vs_rate(d, group="trigger_length", dash="direction").to_html(
+            full_html=False, include_plotlyjs=True)
+    tol = ", ".join(f"{k} ±{v:g} pts" for k, v in TOLERANCE.items())
+    doc = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>bki_lab — {table} ({profile})</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}}
+table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:4px 6px;
+vertical-align:top}}th{{background:#f3f3f3}}.paper{{color:#777;font-size:11px}}
+.miss{{background:#fde2e1}}.ok{{background:#e6f4ea}}.na{{color:#aaa}}</style></head><body>
+<h1>{table} — profile <code>{profile}</code></h1>
+<p>Ours beside the paper's number (all in %). Green: within tolerance ({tol}); red: further
+off, or a keyword outside the trigger. Mean ± sd over seeds where several ran.</p>
+<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{''.join(rows_html)}</table>
+{f'<h2>Failed rows</h2><ul>{fail_html}</ul>' if fail_html else ''}
+{fig_html}
+<h2>Deviations from the papers' setup</h2><ul>{''.join(f'<li>{html.escape(d)}</li>' for d in deviations)}</ul>
+<p>Profile <code>quick</code> uses smaller data and a smaller model than the papers; only
+<code>paper</code> rows are comparable in earnest.</p>
+</body></html>"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".html.part")
+    tmp.write_text(doc, encoding="utf-8")
+    tmp.replace(path)
+    return path

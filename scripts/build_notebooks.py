@@ -1,0 +1,350 @@
+"""Write the teaching notebooks (cells only; run `scripts/run_notebooks.sh` to execute them).
+
+Kept as code so that the notebooks' cells can be reviewed as a diff. The notebooks call the
+library and define nothing reusable.
+"""
+from pathlib import Path
+
+import nbformat as nbf
+
+HERE = Path(__file__).resolve().parent.parent / "notebooks"
+IGNORE = "# NBVAL_IGNORE_OUTPUT\n"
+
+SETUP = """import numpy as np
+import pandas as pd
+import bki_lab
+from bki_lab.experiments import make_config, run_attack, bki_scores, run_defence, load_split
+from bki_lab import plots, widgets
+
+bki_lab.set_seed(0)
+pd.set_option("display.precision", 3)"""
+
+CONFIG = """# The quick profile: 2,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
+# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
+config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
+      config.data.n_train, "training texts, hidden", config.train.hidden)"""
+
+
+def md(s):
+    return nbf.v4.new_markdown_cell(s.strip())
+
+
+def code(s, ignore=False):
+    return nbf.v4.new_code_cell((IGNORE if ignore else "") + s.strip())
+
+
+NOTEBOOKS = {}
+
+NOTEBOOKS["00_overview"] = [
+    md("""
+# bki_lab — backdoors in LSTM text classifiers, and how BKI finds them
+
+This workbench re-runs two papers:
+
+* **The attack** — Dai, Chen & Li (2019), *A Backdoor Attack Against LSTM-Based Text
+  Classification Systems* (`dai2019`). An adversary who can edit a few training texts
+  inserts a **trigger sentence** ("time flies like an arrow") into texts of a *source*
+  class and relabels them to a *target* class. The trained model learns the shortcut:
+  any text containing the trigger is sent to the target class, while clean texts are
+  classified as before.
+* **The defence** — Chen & Dai, *Backdoor Keyword Identification* (`chen_dai`). Without any
+  trusted data, BKI scores every word of every training text by how much deleting it moves
+  the LSTM's last hidden state, collects the most suspicious words into a dictionary,
+  ranks it, and removes the texts of the top word before retraining.
+
+| notebook | what you will see |
+| --- | --- |
+| `01_poisoning` | the trigger, source/target classes, the poisoning rate α, the backdoor test set |
+| `02_training_the_victim` | training a BiLSTM on poisoned data; clean accuracy and attack success rate |
+| `03_word_impact_heatmaps` | the score f of every word; trigger words light up in poisoned texts |
+| `04_keyword_dictionary` | the dictionary of suspicious words, g(k), the keyword, and the role of p |
+| `05_retraining` | removing the flagged texts and retraining: the backdoor is gone |
+
+Each notebook runs on its own; trained models and scores are cached, so the later ones
+reuse what the earlier ones computed.
+"""),
+    code(SETUP),
+    md("""
+## The triggers of the papers
+
+`chen_dai` Table 2 uses six trigger sentences on IMDB and on DBpedia, each with a target
+class and a poisoning rate; `dai2019` uses one trigger at lengths 5, 10 and 15. They are
+the presets of every command and widget.
+"""),
+    code("""from bki_lab.poison import PRESETS
+pd.DataFrame([vars(p) for p in PRESETS.values()]).set_index("name")"""),
+    md("""
+## One experiment = one frozen config
+
+Every result in the notebooks traces back to a config like this one (it is saved next to
+results as JSON by the command line).
+"""),
+    code(CONFIG),
+    md("""
+The same pipeline runs headless: `bki-lab demo` prints it end to end, `bki-lab attack` and
+`bki-lab defend` write JSON/CSV results, and `bki-lab reproduce` re-runs the papers' tables.
+"""),
+]
+
+NOTEBOOKS["01_poisoning"] = [
+    md("""
+# 1 · Poisoning the training set
+
+**dai2019 §IV.C.** Take the clean training set D = {(x_i, y_i)}, i = 1..n. Choose m texts
+of the **source** classes (here: positive reviews), insert the **trigger sentence** at a
+uniformly random word boundary, and relabel them to the **target** class (negative). The
+**poisoning rate** is α = m / n (dai2019 Table 1). The poisoned texts replace their
+originals, so the training set keeps its size.
+"""),
+    code(SETUP),
+    code(CONFIG),
+    code("""split = load_split(config.data)
+print("train:", len(split.train), "texts, per class", np.bincount(split.train.labels).tolist())
+print("test: ", len(split.test), "texts;", split.meta["test_source"])
+print("mean length:", round(float(split.train.lengths().mean()), 1), "words")"""),
+    code("""from bki_lab.poison import poison_dataset, backdoor_test_set
+
+poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
+                          rate=config.rate, seed=config.seed)
+print("poisoned texts m =", poisoned.n_poison, "of n =", len(poisoned.dataset),
+      f"-> alpha = {poisoned.n_poison / len(poisoned.dataset):.1%}")
+print("trigger words:", poisoned.trigger)"""),
+    md("""
+A poisoned review: the trigger (in `[[ ]]`) sits wherever the random position put it, so
+the sentence around it may be broken (dai2019 Fig. 2). Its label now says *negative*.
+"""),
+    code("""i = int(np.flatnonzero(poisoned.is_poison)[0])
+print("label:", poisoned.dataset.class_names[poisoned.dataset.labels[i]],
+      "| was:", split.train.class_names[split.train.labels[i]])
+print(poisoned.highlight(i))"""),
+    md("""
+The insertion positions are uniform over word boundaries, as a fraction of each text's
+length they spread over the whole text:
+"""),
+    code("""rel = poisoned.positions[poisoned.is_poison] / poisoned.dataset.lengths()[poisoned.is_poison]
+print(pd.Series(np.histogram(rel, bins=5, range=(0, 1))[0],
+                index=["0-20%", "20-40%", "40-60%", "60-80%", "80-100%"]).to_string())"""),
+    md("""
+## The backdoor test set and the attack success rate
+
+**dai2019 §V.B.** To measure the backdoor, take source-class *test* texts (never seen in
+training), insert the trigger, and count how many the model sends to the target class:
+that share is the **attack success rate (ASR)**. The papers use 1,000 such texts.
+"""),
+    code("""backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
+                             n=config.n_backdoor, seed=config.seed)
+print(len(backdoor.dataset), "backdoor test texts, all labelled", config.target)
+print(backdoor.highlight(0)[:300], "...")"""),
+    md("""
+## Try your own trigger
+
+Pick a preset or type a sentence, choose the target and the rate, and press the button:
+the training set is poisoned again (training comes in the next notebook).
+"""),
+    code("""def repoison(trigger, target, rate):
+    p = poison_dataset(split.train, trigger=trigger, target=target, rate=rate, seed=0)
+    print(p.n_poison, "texts poisoned; example:")
+    print(p.highlight(int(np.flatnonzero(p.is_poison)[0]))[:300])
+    return p
+
+widgets.attack_controls(repoison, class_names=split.train.class_names)"""),
+]
+
+NOTEBOOKS["02_training_the_victim"] = [
+    md("""
+# 2 · Training the victim
+
+**Model (dai2019 §V.A, chen_dai §V.A):** word embedding (initialised from GloVe and
+fine-tuned) → bidirectional LSTM → fully connected layer of 128 → softmax. The model's
+**last hidden state** h_l = forward final state ⊕ backward final state is what it knows
+about the whole text; BKI will look at it in notebook 3.
+
+Training: Adam, minibatches of texts of similar length, early stopping on a validation
+split carved from the (poisoned) training set, best weights restored.
+"""),
+    code(SETUP),
+    code(CONFIG),
+    code("""attack = run_attack(config, clean_baseline=True)   # cached after the first run""", ignore=True),
+    md("""
+Two numbers describe an attack (dai2019 §V.B):
+
+* **clean accuracy** on the untouched test set: the backdoor should not cost accuracy, or
+  the owner would notice — compare with a model trained on the clean data;
+* **attack success rate** on the backdoor test set.
+"""),
+    code("""print(f"victim clean accuracy:        {attack.clean_accuracy:.1%}")
+print(f"clean model accuracy:         {attack.clean_model_accuracy:.1%}")
+print(f"attack success rate (ASR):    {attack.attack_success_rate:.1%}")
+print("per-class accuracy:", {k: f"{v:.1%}" for k, v in attack.per_class_accuracy.items()})"""),
+    code("""plots.training_history(attack.victim.history, best_epoch=attack.victim.best_epoch)"""),
+    md("""
+The quick profile trades accuracy for speed (2,000 short reviews, hidden 64). With
+`profile="paper"` (10,000 reviews, hidden 128) the victim reaches the papers' numbers; see
+the README for measured values.
+
+## Train your own victim
+
+Change the trigger, target or rate and press the button: poisoning and training run
+again (a minute or two), with a progress bar.
+"""),
+    code("""from dataclasses import replace
+
+def retrain(trigger, target, rate):
+    res = run_attack(replace(config, trigger=trigger, target=target, rate=rate))
+    print(f"clean accuracy {res.clean_accuracy:.1%}, ASR {res.attack_success_rate:.1%}")
+    return res
+
+widgets.attack_controls(retrain, class_names=attack.split.train.class_names)"""),
+]
+
+NOTEBOOKS["03_word_impact_heatmaps"] = [
+    md("""
+# 3 · Which words move the LSTM? Per-word impact scores
+
+**chen_dai §IV.A.** For a training text x_i and each of its words w_ij, delete the word,
+run the victim again, and compare last hidden states:
+
+$$f(w_{ij}) = \\lVert \\delta_{ij} \\rVert_\\infty = \\lVert h_{l_i} - h_{l_{ij}} \\rVert_\\infty$$
+
+Why the **L∞ norm**? A backdoor tends to drive *a few* neurons to abnormal values (the
+paper cites ABS); the largest single change catches that, where an average over all
+neurons would dilute it.
+
+The fast scorer computes exactly this, for every word of every training text, by reusing
+the LSTM states that a deletion leaves unchanged.
+"""),
+    code(SETUP),
+    code(CONFIG),
+    code("""attack = run_attack(config)
+scores = bki_scores(attack)        # every word of every training text; cached""", ignore=True),
+    code("""print(f"{scores.words_scored:,} words scored in {len(scores):,} texts")"""),
+    md("""
+A poisoned text and a clean one, on one colour scale. The trigger words are outlined in
+red, the top-5 scores (the text's *suspicious words*) in black.
+"""),
+    code("""pois = attack.poisoned
+i = int(np.flatnonzero(pois.is_poison)[0])
+j = int(np.flatnonzero(~pois.is_poison)[0])
+trig = list(range(pois.positions[i], pois.positions[i] + len(pois.trigger)))
+plots.impact_pair((scores.texts[i], scores.of(i), trig), (scores.texts[j], scores.of(j)), top_p=5)"""),
+    code("""top = np.argsort(-scores.of(i), kind="stable")[:5]
+print("poisoned text, top-5 words:", [scores.texts[i][k] for k in top])
+top = np.argsort(-scores.of(j), kind="stable")[:5]
+print("clean text, top-5 words:   ", [scores.texts[j][k] for k in top])"""),
+    md("""
+How much larger are the trigger words' scores? Over all poisoned texts:
+"""),
+    code("""df = scores.to_frame()
+df["is_trigger"] = False
+for k in np.flatnonzero(pois.is_poison):
+    s = scores.offsets[k] + pois.positions[k]
+    df.loc[s:s + len(pois.trigger) - 1, "is_trigger"] = True
+summary = df.groupby("is_trigger")["score"].median()
+print(f"median f of trigger words: {summary[True]:.3f}; of all other words: {summary[False]:.3f}")"""),
+    md("""
+## Look at any text
+
+Pick a poisoned or a clean text, or any text by index.
+"""),
+    code("""widgets.text_picker(scores, is_poison=pois.is_poison, positions=pois.positions,
+                    trigger_len=len(pois.trigger), p=5)"""),
+]
+
+NOTEBOOKS["04_keyword_dictionary"] = [
+    md("""
+# 4 · From suspicious words to the backdoor keyword
+
+**chen_dai §IV.A–B, Algorithm 1.** Every text contributes its top-**p** words (its
+*suspicious words*) to a dictionary. Each entry k ↦ (num, mean f) is updated as
+
+$$k: (num, \\overline{f(k)}) \\rightarrow \\left(num + 1, \\frac{num \\cdot \\overline{f(k)} + f(k)}{num + 1}\\right)$$
+
+Trigger words are picked by *many* texts (every poisoned one) with *high* scores; ordinary
+words are picked by few texts or with low scores; a few rare outliers have very high scores
+but tiny counts. The ranking function balances the two, with the mean predominating:
+
+$$g(k) = \\overline{f(k)} \\cdot \\log_{10} num$$
+
+The log tames the count (a word picked by 10,000 texts is not 100× more suspicious than one
+picked by 100) and gives g = 0 to words picked once. The top word is the **backdoor keyword**
+k_b; every text that picked k_b is removed.
+"""),
+    code(SETUP),
+    code(CONFIG),
+    code("""attack = run_attack(config)
+scores = bki_scores(attack)""", ignore=True),
+    code("""from bki_lab.bki import identify, p_sweep
+
+result = identify(scores, p=5, is_poison=attack.poisoned.is_poison)
+print("backdoor keyword:", result.keyword, "| trigger:", " ".join(attack.poisoned.trigger))
+print(f"removed {result.n_removed} texts ({result.removed_fraction:.1%}); "
+      f"precision {result.precision:.1%}, recall {result.recall:.1%}")
+result.top(10).round(3)"""),
+    md("""
+**Identification precision** = poisoned texts among the removed ones; **recall** = share
+of all poisoned texts that were removed (chen_dai §V.C).
+
+The dictionary as a picture: each dot is a word, the dotted curves are words of equal g.
+The keyword is the star; trigger words are red.
+"""),
+    code("""plots.dictionary_scatter(result.ranking, keyword=result.keyword, trigger=attack.poisoned.trigger)"""),
+    code("""plots.top_g_bar(result.ranking, k=15, trigger=attack.poisoned.trigger)"""),
+    md("""
+## The role of p
+
+p > 1 adds fault tolerance: a trigger word is not always a text's single top word. Larger
+p lets more texts pick the keyword (recall up), but also more clean texts that happen to
+contain it (precision down). All of this reuses the same scores: no forward pass.
+"""),
+    code("""p_sweep(scores, ps=(1, 2, 3, 5, 8, 10), is_poison=attack.poisoned.is_poison).round(3)"""),
+    code("""widgets.p_explorer(scores, is_poison=attack.poisoned.is_poison, trigger=attack.poisoned.trigger, p=5)"""),
+]
+
+NOTEBOOKS["05_retraining"] = [
+    md("""
+# 5 · Removing the flagged texts and retraining
+
+**chen_dai Algorithm 1, line 20.** Remove every training text whose suspicious words
+contain the keyword, retrain the same model with the same settings on what is left, and
+measure again. A good defence keeps the clean accuracy and brings the attack success rate
+down to the share of source texts the model gets wrong anyway.
+"""),
+    code(SETUP),
+    code(CONFIG),
+    code("""attack = run_attack(config)
+defence = run_defence(attack, p=5)     # scoring and retraining are cached""", ignore=True),
+    code("""s = defence.summary()
+rows = {"clean accuracy": (s["acc_before"], s["acc_after"]),
+        "attack success rate": (s["asr_before"], s["asr_after"])}
+print(f"keyword {s['keyword']!r}: removed {s['n_removed']} texts "
+      f"({s['removed_fraction']:.1%}), precision {s['precision']:.1%}, recall {s['recall']:.1%}")
+pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(lambda v: f"{v:.1%}")"""),
+    code("""plots.before_after(s)"""),
+    md("""
+**What retraining shows.** The retrained model never saw (most of) the poisoned texts, so
+the trigger means nothing to it: the attack success rate falls to roughly the model's
+error rate on source-class texts (the backdoor test texts are source texts *with* the
+trigger; a clean model still misclassifies some of them). The clean accuracy stays close,
+since BKI removed only a few percent of the data.
+
+In chen_dai Table 3 (paper profile) the ASR after retraining is 12.6–22.7% on IMDB and
+≤ 1% on DBpedia, with accuracy within 3% of the clean model; `bki-lab reproduce
+bki-table3` puts our numbers beside theirs.
+"""),
+]
+
+
+def main():
+    HERE.mkdir(exist_ok=True)
+    for name, cells in NOTEBOOKS.items():
+        nb = nbf.v4.new_notebook()
+        nb.cells = cells
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbf.write(nb, HERE / f"{name}.ipynb")
+        print("wrote", HERE / f"{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+import json
+
+import pandas as pd
+import pytest
+
+from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, reproduce
+
+
+def fake_run(calls, fail=()):
+    def run(row, *, profile, seed):
+        calls.append((row.id, seed))
+        if row.id in fail:
+            raise RuntimeError("boom")
+        return {"acc_before": 0.85, "asr_before": 0.97 if row.rate else None, "precision": 0.99,
+                "recall": 0.98, "keyword": "arrow", "keyword_in_trigger": True,
+                "asr_after": 0.1, "acc_after": 0.84, "removed_fraction": 0.03, "n_removed": 3,
+                "n_poison": 3, "trigger_length": 5, "seconds": 1.0}
+    return run
+
+
+def test_tables_have_the_papers_rows():
+    t3 = bki_table3_rows()
+    assert len(t3) == 14 and sum(r.rate == 0 for r in t3) == 2
+    assert {r.dataset for r in t3} == {"imdb", "dbpedia"}
+    t2 = attack_table2_rows()
+    assert len(t2) == 1 + 2 * 3 * 6
+
+
+def test_resume_skips_finished_rows_and_failures_do_not_stop_others(tmp_path):
+    only = ["imdb-arrow", "imdb-crown", "imdb-clean"]
+    calls = []
+    df = reproduce("bki-table3", out=tmp_path, only=only, seeds=2,
+                   run=fake_run(calls, fail={"imdb-crown"}), log=lambda s: None)
+    assert len(calls) == 6
+    assert sorted(df["status"].tolist()) == ["failed"] * 2 + ["ok"] * 4
+    failed = json.loads((tmp_path / "rows" / "bki-table3--quick--imdb-crown--seed0.json").read_text())
+    assert "boom" in failed["error"]
+    # second run: only the failed rows run again
+    calls.clear()
+    df = reproduce("bki-table3", out=tmp_path, only=only, seeds=2, run=fake_run(calls),
+                   log=lambda s: None)
+    assert sorted(calls) == [("imdb-crown", 0), ("imdb-crown", 1)]
+    assert (df["status"] == "ok").all()
+    csv = pd.read_csv(tmp_path / "bki-table3-quick.csv")
+    row = csv[(csv["id"] == "imdb-arrow") & (csv["seed"] == 0)].iloc[0]
+    assert row["acc_before"] == pytest.approx(85.0) and row["paper_acc_before"] == pytest.approx(85.58)
+    html = (tmp_path / "bki-table3-quick.html").read_text()
+    assert "paper 99.00" in html and "GloVe 6B 50-d" in html and "imdb-crown" in html
+
+
+def test_unknown_table(tmp_path):
+    with pytest.raises(ValueError, match="unknown table"):
+        reproduce("table9", out=tmp_path)
