@@ -22,6 +22,8 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", choices=["quick", "paper"], default="quick")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--n-train", type=int, help="training texts (IMDB total, DBpedia per class)")
+    p.add_argument("--n-test", type=int, help="test texts (IMDB total, DBpedia per class)")
     p.add_argument("--hidden", type=int, help="LSTM units per direction")
     p.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     p.add_argument("--embedding", choices=["glove", "random"])
@@ -45,7 +47,8 @@ def _config(args):
                          f"{PRESETS[args.trigger_preset].dataset}, not {args.dataset}")
     return make_config(dataset=args.dataset or "imdb", profile=args.profile,
                        preset=args.trigger_preset, trigger=args.trigger, target=args.target,
-                       rate=args.rate, seed=args.seed, **overrides)
+                       rate=args.rate, seed=args.seed, n_train=args.n_train,
+                       n_test=args.n_test, **overrides)
 
 
 def _write_csv(df, path: Path) -> None:

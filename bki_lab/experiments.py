@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from .bki import BKIResult, identify
-from .data import Split, load_dbpedia, load_imdb
+from .data import Split, data_dir, load_dbpedia, load_imdb
 from .poison import PRESETS, PoisonedDataset, backdoor_test_set, poison_dataset
 from .scoring import Scorer, WordScores, score_words
 from .store import cache_dir, cache_key, load_scores, load_victim, save_scores, save_victim
@@ -71,11 +71,13 @@ class ExperimentConfig:
 def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
                 preset: str | None = None, trigger: str | None = None,
                 target: str | None = None, rate: float | None = None, seed: int = 0,
-                **train_overrides) -> ExperimentConfig:
+                n_train: int | None = None, n_test: int | None = None,
+                n_backdoor: int = 1000, **train_overrides) -> ExperimentConfig:
     """An `ExperimentConfig` from a profile, a trigger preset and overrides.
 
     ``preset`` names one of `poison.PRESETS` (its dataset, trigger, target and rate);
-    explicit ``trigger``/``target``/``rate`` win over it. ``train_overrides`` go to
+    explicit ``trigger``/``target``/``rate`` win over it. ``n_train``/``n_test`` override
+    the profile's data sizes (IMDB: totals; DBpedia: per class). ``train_overrides`` go to
     `TrainConfig` (e.g. ``hidden=64``).
     """
     if profile not in ("quick", "paper"):
@@ -90,14 +92,21 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
         rate = rate if rate is not None else ps.rate
     if trigger is None or target is None or rate is None:
         raise ValueError("give a preset, or a trigger, a target and a rate")
-    data = DataConfig(dataset=dataset, seed=seed, **_DATA[(dataset, profile)])
+    sizes = dict(_DATA[(dataset, profile)])
+    sizes.update({k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None})
+    data = DataConfig(dataset=dataset, seed=seed, **sizes)
     train = TrainConfig(seed=seed, **{**_TRAIN[profile], **train_overrides})
     return ExperimentConfig(data=data, trigger=trigger, target=target, rate=float(rate),
-                            seed=seed, train=train, profile=profile)
+                            seed=seed, train=train, profile=profile, n_backdoor=n_backdoor)
+
+
+def load_split(data: DataConfig) -> Split:
+    """The train/test split of ``data`` (kept in memory per data directory)."""
+    return _load_split(data, str(data_dir()))
 
 
 @lru_cache(maxsize=4)
-def load_split(data: DataConfig) -> Split:
+def _load_split(data: DataConfig, root: str) -> Split:
     if data.dataset == "imdb":
         return load_imdb(n_train=data.n_train, n_test=data.n_test, max_words=data.max_words,
                          seed=data.seed)

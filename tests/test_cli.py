@@ -1,0 +1,67 @@
+import json
+
+import pandas as pd
+import pytest
+
+from bki_lab.cli import main
+
+TINY = ["--n-train", "20", "--n-test", "10", "--epochs", "2", "--hidden", "8",
+        "--embedding", "random", "--quiet"]
+
+
+def test_attack_writes_config_and_results(imdb_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["attack", "--dataset", "imdb", "--trigger", "time flies like an arrow",
+               "--target", "negative", "--rate", "0.1", "--out", str(out),
+               "--clean-baseline", *TINY])
+    assert rc == 0
+    res = json.loads((out / "attack.json").read_text())
+    for key in ("dataset", "n_train", "n_test", "n_poison", "poison_rate", "trigger", "target",
+                "clean_accuracy", "attack_success_rate", "seconds", "clean_model_accuracy"):
+        assert key in res
+    assert res["n_train"] == 20 and res["n_poison"] == 2 and res["poison_rate"] == 0.1
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["trigger"] == "time flies like an arrow" and cfg["train"]["hidden"] == 8
+    assert '"attack_success_rate"' in capsys.readouterr().out
+
+
+def test_defend_writes_bki_dictionary_and_suspicious(imdb_dir, tmp_path):
+    out = tmp_path / "d"
+    rc = main(["defend", "--trigger-preset", "imdb-arrow", "--rate", "0.1", "--p", "1",
+               "--scorer", "reference", "--out", str(out), *TINY])
+    assert rc == 0
+    res = json.loads((out / "bki.json").read_text())
+    for key in ("keyword", "top10", "n_removed", "removed_fraction", "precision", "recall",
+                "acc_before", "asr_before", "acc_after", "asr_after", "scoring_seconds",
+                "words_scored"):
+        assert key in res
+    d = pd.read_csv(out / "dictionary.csv")
+    assert list(d.columns) == ["word", "num", "mean", "g", "rank"] and d["word"].iloc[0] == res["keyword"]
+    s = pd.read_csv(out / "suspicious.csv", keep_default_na=False)
+    assert len(s) == 20 and {"index", "is_poison", "removed", "word_1", "score_1"} <= set(s.columns)
+    assert s["is_poison"].astype(str).eq("True").sum() == 2
+
+
+def test_bad_input_exits_2_and_writes_nothing(imdb_dir, tmp_path, capsys):
+    out = tmp_path / "bad"
+    assert main(["attack", "--trigger", "x", "--target", "neutral", "--rate", "0.1",
+                 "--out", str(out), *TINY]) == 2
+    assert "unknown class 'neutral'" in capsys.readouterr().err
+    assert main(["attack", "--trigger", "x", "--target", "negative", "--rate", "0.01",
+                 "--out", str(out), *TINY]) == 2
+    assert "rounds to 0" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_missing_data_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BKI_LAB_DATA", str(tmp_path / "empty"))
+    assert main(["attack", "--trigger-preset", "imdb-arrow", "--out", str(tmp_path / "o"),
+                 *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "BKI_LAB_DATA" in err and "bki-lab download imdb" in err
+
+
+def test_preset_and_dataset_must_agree(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["attack", "--dataset", "imdb", "--trigger-preset", "dbpedia-arrow",
+              "--out", str(tmp_path)])
