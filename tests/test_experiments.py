@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from bki_lab.experiments import make_config, run_attack, run_defence
+from bki_lab.store import cache_dir
+
+
+def tiny(rate=0.1):
+    return make_config(preset="imdb-arrow", profile="quick", rate=rate, n_train=20, n_test=10,
+                       embedding="random", hidden=8, max_epochs=2)
+
+
+def test_configs_from_presets_and_profiles():
+    c = make_config(preset="dbpedia-attention", profile="paper")
+    assert c.data.dataset == "dbpedia" and c.target == "Building" and c.rate == 0.02
+    assert c.data.n_train == 1000 and c.train.hidden == 128
+    assert make_config(preset="imdb-arrow", profile="quick", rate=0.05).rate == 0.05
+    with pytest.raises(ValueError, match="unknown preset"):
+        make_config(preset="nope")
+    with pytest.raises(ValueError, match="profile"):
+        make_config(preset="imdb-arrow", profile="huge")
+
+
+def test_attack_and_defence_are_cached_and_reproducible(imdb_dir):
+    a1 = run_attack(tiny(), show_progress=False)
+    files = sorted(p.name for p in (cache_dir() / "victims").iterdir())
+    a2 = run_attack(tiny(), show_progress=False)            # loaded, not retrained
+    assert sorted(p.name for p in (cache_dir() / "victims").iterdir()) == files
+    assert a1.clean_accuracy == a2.clean_accuracy and a1.attack_success_rate == a2.attack_success_rate
+    d1 = run_defence(a1, p=1, show_progress=False)
+    d2 = run_defence(a2, p=1, show_progress=False)
+    assert d1.bki.keyword == d2.bki.keyword and (d1.bki.removed == d2.bki.removed).all()
+    np.testing.assert_array_equal(d1.scores.scores, d2.scores.scores)
+    s = d1.summary()
+    assert s["words_scored"] == sum(len(t) for t in a1.poisoned.dataset.texts)
+    assert s["n_removed"] + len(d1.retrained.vocab.itos) > 0
+
+
+def test_rate_zero_runs_bki_on_clean_data(imdb_dir):
+    a = run_attack(tiny(rate=0.0), show_progress=False)
+    d = run_defence(a, p=1, show_progress=False)
+    assert a.poisoned.n_poison == 0 and d.bki.recall is None
+    assert d.bki.precision in (0.0, None)
