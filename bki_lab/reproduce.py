@@ -12,6 +12,7 @@ with its error and does not stop the others. ``--jobs N`` runs rows in N process
 from __future__ import annotations
 
 import json
+import os
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -133,7 +134,11 @@ def run_row(row: Row, *, profile: str, seed: int) -> dict:
     return out
 
 
-def _work(row: Row, profile: str, seed: int, path: str, run=run_row) -> tuple[str, int, dict]:
+def _work(row: Row, profile: str, seed: int, path: str, run=run_row,
+          threads: int | None = None) -> tuple[str, int, dict]:
+    if threads is not None:      # parallel workers share the cores: oversubscribed OpenMP
+        import torch             # threads slow torch down by an order of magnitude
+        torch.set_num_threads(threads)
     rec = {"id": row.id, "seed": seed, "profile": profile, "row": asdict(row)}
     try:
         rec.update(status="ok", **run(row, profile=profile, seed=seed))
@@ -165,7 +170,9 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     log(f"{table} ({profile}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
     if jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            futures = [pool.submit(_work, r, profile, s, str(p), run) for r, s, p in todo]
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            futures = [pool.submit(_work, r, profile, s, str(p), run, threads)
+                       for r, s, p in todo]
             for f in as_completed(futures):
                 rid, seed, rec = f.result()
                 log(f"  {rid} seed {seed}: {rec['status']}")
