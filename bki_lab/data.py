@@ -259,13 +259,20 @@ def load_dbpedia(*, n_train_per_class: int = 1000, n_test_per_class: int = 500, 
         test_source = f"cut from {train_file.name} (disjoint from train; no official test.csv)"
     tr = tr[rng.permutation(len(tr))]
     tperm = rng.permutation(len(test_labels))
-    train = TextDataset(tuple(tokenize(contents[i]) for i in tr), labels[tr], names,
-                        "dbpedia-train")
-    test = TextDataset(tuple(tokenize(test_texts[i]) for i in tperm), test_labels[tperm], names,
-                       "dbpedia-test")
+    train, d1 = _nonempty([tokenize(contents[i]) for i in tr], labels[tr], names, "dbpedia-train")
+    test, d2 = _nonempty([tokenize(test_texts[i]) for i in tperm], test_labels[tperm], names,
+                         "dbpedia-test")
     meta = {"dataset": "dbpedia", "source": str(train_file), "test_source": test_source,
-            "n_train": len(train), "n_test": len(test), "seed": seed}
+            "n_train": len(train), "n_test": len(test), "seed": seed,
+            "dropped_empty": d1 + d2}
     return Split(train, test, meta)
+
+
+def _nonempty(texts, labels, names, name) -> tuple[TextDataset, int]:
+    """Drop texts with no words (empty or whitespace/punctuation only); say how many."""
+    keep = [i for i, t in enumerate(texts) if t]
+    return (TextDataset(tuple(texts[i] for i in keep), np.asarray(labels)[keep], names, name),
+            len(texts) - len(keep))
 
 
 # --------------------------------------------------------------------------- any CSV
@@ -275,7 +282,8 @@ def load_csv(path: str | Path, *, text_column: str, label_column: str,
     """A user's dataset: a CSV (header row) with a text column and a label column.
 
     Labels may be any strings; classes are sorted by name. Without ``test_path`` a
-    ``test_fraction`` of the rows (drawn with ``seed``) becomes the test set.
+    ``test_fraction`` of the rows (drawn with ``seed``) becomes the test set. Rows whose text
+    has no words are dropped; ``meta['dropped_empty']`` counts them.
     """
     import pandas as pd
 
@@ -300,9 +308,13 @@ def load_csv(path: str | Path, *, text_column: str, label_column: str,
         raise DataError(f"{path}: need at least two classes, found {list(names)}")
     ids = {n: i for i, n in enumerate(names)}
 
+    dropped = []
+
     def to_ds(frame, name):
-        return TextDataset(tuple(tokenize(t) for t in frame[text_column]),
-                           np.asarray([ids[l] for l in frame[label_column]]), names, name)
+        ds, n = _nonempty([tokenize(t) for t in frame[text_column]],
+                          [ids[l] for l in frame[label_column]], names, name)
+        dropped.append(n)
+        return ds
 
     if test_df is None:
         if not 0 < test_fraction < 1:
@@ -310,7 +322,8 @@ def load_csv(path: str | Path, *, text_column: str, label_column: str,
         perm = np.random.default_rng(seed).permutation(len(df))
         n_test = max(1, int(round(test_fraction * len(df))))
         test_df, df = df.iloc[perm[:n_test]], df.iloc[perm[n_test:]]
+    train, test = to_ds(df, f"{Path(path).stem}-train"), to_ds(test_df, f"{Path(path).stem}-test")
     meta = {"dataset": Path(path).stem, "source": str(path), "seed": seed,
-            "test_source": str(test_path) if test_path else f"{test_fraction:.0%} of {path}"}
-    return Split(to_ds(df, f"{Path(path).stem}-train"), to_ds(test_df, f"{Path(path).stem}-test"),
-                 meta)
+            "test_source": str(test_path) if test_path else f"{test_fraction:.0%} of {path}",
+            "dropped_empty": sum(dropped)}
+    return Split(train, test, meta)

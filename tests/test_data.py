@@ -87,11 +87,12 @@ def test_dbpedia_bad_row(tmp_path):
 def test_csv_loader(tmp_path):
     p = tmp_path / "mine.csv"
     rows = ["text,label"] + [f"\"good fine {i}\",pos" for i in range(8)] + \
-        [f"\"bad poor {i}\",neg" for i in range(8)]
+        [f"\"bad poor {i}\",neg" for i in range(8)] + ['"   ",neg', '"?!",pos']
     p.write_text("\n".join(rows) + "\n")
     s = load_csv(p, text_column="text", label_column="label", test_fraction=0.25, seed=0)
     assert s.train.class_names == ("neg", "pos")
-    assert len(s.train) == 12 and len(s.test) == 4
+    assert len(s.train) + len(s.test) == 16 and s.meta["dropped_empty"] == 2
+    assert all(len(t) > 0 for t in s.train.texts + s.test.texts)
     with pytest.raises(DataError, match="no column 'body'"):
         load_csv(p, text_column="body", label_column="label")
     with pytest.raises(DataError, match="not found"):

@@ -55,6 +55,14 @@ def test_same_seed_same_victim_same_removal(planted):
     assert r1.removed.tolist() == r2.removed.tolist() and r1.keyword == r2.keyword
 
 
+def test_fast_equals_reference_on_a_trained_victim(planted):
+    _, _, p, victim = planted
+    texts = p.dataset.texts[:60]
+    fast = score_words(victim.model, victim.vocab, texts, scorer="fast", show_progress=False)
+    ref = score_words(victim.model, victim.vocab, texts, scorer="reference", show_progress=False)
+    np.testing.assert_allclose(fast.scores, ref.scores, atol=1e-5, rtol=0)
+
+
 def test_save_and_load_round_trip(planted, tmp_path):
     _, test, _, victim = planted
     d = save_victim(victim, tmp_path / "v")
