@@ -109,28 +109,25 @@ def encode_texts(vocab: Vocab, texts: Sequence[Sequence[str]]) -> list[np.ndarra
 
 
 @torch.no_grad()
+def _batched(model: BiLSTMClassifier, seqs, fn, width: int, max_tokens: int, device):
+    """Run ``fn(ids, lengths)`` over length buckets in eval mode; rows in input order."""
+    was = model.training
+    model.eval()
+    out = np.zeros((len(seqs), width), dtype=np.float32)
+    for idx in length_buckets(np.array([len(s) for s in seqs]), max_tokens=max_tokens):
+        ids, lengths = pad_batch([seqs[i] for i in idx], device)
+        out[idx] = fn(ids, lengths).float().cpu().numpy()
+    model.train(was)
+    return out
+
+
 def predict_logits(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
                    max_tokens: int = 32768, device: str | torch.device = "cpu") -> np.ndarray:
     """Logits (n, n_classes) of encoded texts, in eval mode, batched by length."""
-    was = model.training
-    model.eval()
-    out = np.zeros((len(seqs), model.out.out_features), dtype=np.float32)
-    for idx in length_buckets(np.array([len(s) for s in seqs]), max_tokens=max_tokens):
-        ids, lengths = pad_batch([seqs[i] for i in idx], device)
-        out[idx] = model(ids, lengths).float().cpu().numpy()
-    model.train(was)
-    return out
+    return _batched(model, seqs, model, model.out.out_features, max_tokens, device)
 
 
-@torch.no_grad()
 def hidden_states(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
                   max_tokens: int = 32768, device: str | torch.device = "cpu") -> np.ndarray:
     """h_l (n, 2*hidden) of encoded texts, in eval mode, batched by length."""
-    was = model.training
-    model.eval()
-    out = np.zeros((len(seqs), 2 * model.hidden), dtype=np.float32)
-    for idx in length_buckets(np.array([len(s) for s in seqs]), max_tokens=max_tokens):
-        ids, lengths = pad_batch([seqs[i] for i in idx], device)
-        out[idx] = model.last_hidden(ids, lengths).float().cpu().numpy()
-    model.train(was)
-    return out
+    return _batched(model, seqs, model.last_hidden, 2 * model.hidden, max_tokens, device)
