@@ -120,9 +120,10 @@ class BKIResult:
         rows = []
         for i in range(len(self.removed)):
             picks = self.suspicious.of(i)
-            row = {"index": i, "removed": bool(self.removed[i])}
+            row = {"index": i}
             if is_poison is not None:
                 row["is_poison"] = bool(is_poison[i])
+            row["removed"] = bool(self.removed[i])
             for r in range(self.p):
                 row[f"word_{r + 1}"] = picks[r][1] if r < len(picks) else ""
                 row[f"score_{r + 1}"] = picks[r][2] if r < len(picks) else np.nan

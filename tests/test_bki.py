@@ -109,7 +109,7 @@ def test_identify_carries_no_state_and_can_remove_another_word():
     other = identify(s, p=2, keyword="b")
     assert other.removed.tolist() == [True, False, False, False]
     frame = first.suspicious_frame(np.array([1, 0, 0, 1], bool))
-    assert list(frame.columns[:3]) == ["index", "removed", "is_poison"]
+    assert list(frame.columns[:3]) == ["index", "is_poison", "removed"]
     assert frame["word_1"].tolist() == ["a", "a", "a", "a"] and frame["word_2"].iloc[3] == ""
 
 
