@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--profile", choices=["quick", "paper"], default="paper")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-rows", type=int, default=16384, help="fast scorer bucket size")
+    ap.add_argument("--max-rows", type=int, default=4096, help="fast scorer bucket size")
     args = ap.parse_args()
 
     cfg = make_config(preset="imdb-arrow", profile=args.profile, hidden=128)

@@ -156,7 +156,7 @@ def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], device) ->
 
 # --------------------------------------------------------------------------- public
 def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *,
-                scorer: Scorer = "fast", device: str = "cpu", max_rows: int = 16384,
+                scorer: Scorer = "fast", device: str = "cpu", max_rows: int = 4096,
                 show_progress: bool = True) -> WordScores:
     """Impact score of every word of every text (chen_dai §IV.A, Algorithm 1 lines 3-9).
 
