@@ -73,3 +73,13 @@ def test_scores_frame_and_validation():
         score_words(random_model(len(vocab)), vocab, texts, scorer="slow")
     with pytest.raises(ValueError, match="empty"):
         score_words(random_model(len(vocab)), vocab, [("a",), ()], show_progress=False)
+
+
+def test_float64_scorers_agree_to_rounding():
+    texts = random_texts(12, 60, 11)
+    vocab = build_vocab(texts)
+    m = random_model(len(vocab), seed=11)
+    fast = score_words(m, vocab, texts, precision="float64", show_progress=False)
+    ref = score_words(m, vocab, texts, scorer="reference", precision="float64", show_progress=False)
+    np.testing.assert_allclose(fast.scores, ref.scores, atol=1e-6)   # stored as float32
+    assert next(m.parameters()).dtype == torch.float32               # caller's model untouched
