@@ -105,14 +105,16 @@ def impact_pair(poisoned: tuple, clean: tuple, *, top_p: int = 5, per_row: int =
 
 def dictionary_scatter(ranking: pd.DataFrame, *, keyword: str | None = None,
                        trigger: Sequence[str] = (), label_top: int = 8,
-                       g_levels: Sequence[float] | None = None) -> go.Figure:
+                       g_levels: Sequence[float] | None = None, min_num: int = 2) -> go.Figure:
     """The dictionary: log10(num) against mean f; curves of equal g = mean·log10(num).
 
-    Words with num = 1 (g = 0) sit on the y axis. Hover: word, num, mean, g, rank.
+    Words picked fewer than ``min_num`` times are left out (num = 1 gives g = 0: they can
+    never be the keyword, and there are thousands); trigger words are always drawn.
+    Hover: word, num, mean, g, rank.
     """
     if ranking.empty:
         raise ValueError("the ranking is empty")
-    df = ranking.copy()
+    df = ranking[(ranking["num"] >= min_num) | ranking["word"].isin(set(trigger))].copy()
     df["log_num"] = np.log10(df["num"])
     trig = set(trigger)
     df["kind"] = np.where(df["word"].isin(trig), "trigger word", "other word")
@@ -147,7 +149,8 @@ def dictionary_scatter(ranking: pd.DataFrame, *, keyword: str | None = None,
                                  name=f"keyword k_b = {keyword}", hoverinfo="skip",
                                  marker=dict(symbol="star", size=18, color="gold",
                                              line=dict(color="black", width=1))))
-    fig.update_layout(title="BKI dictionary: mean score against log10(count), lines of equal g",
+    fig.update_layout(title="BKI dictionary: mean score against log10(count), lines of equal g"
+                            + (f" (words picked ≥ {min_num} times)" if min_num > 1 else ""),
                       xaxis_title="log10(num)  (how many texts picked the word)",
                       yaxis_title="mean f  (average impact score)",
                       xaxis_range=[-0.05, xmax], yaxis_range=[0, ymax], height=480,

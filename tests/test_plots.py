@@ -50,6 +50,10 @@ def test_dictionary_scatter_marks_trigger_and_keyword_with_g_curves():
     np.testing.assert_allclose(prod, prod[0], rtol=1e-12)
     assert prod[0] == pytest.approx(g, rel=1e-2)
     assert "log10" in fig.layout.xaxis.title.text
+    other = next(t for t in fig.data if t.name == "other word")
+    assert "x" not in set(other.customdata[:, 0])          # num = 1 left out by default
+    every = plots.dictionary_scatter(ranking(), min_num=1)
+    assert "x" in set(next(t for t in every.data if t.name == "other word").customdata[:, 0])
     with pytest.raises(ValueError):
         plots.dictionary_scatter(ranking().iloc[:0])
 
