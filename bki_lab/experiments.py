@@ -42,9 +42,11 @@ class DataConfig:
 # The papers' sizes, and a quick profile that runs in a few minutes on a 2-core CPU.
 _DATA = {
     ("imdb", "paper"): dict(n_train=10_000, n_test=10_000, max_words=500),
-    ("imdb", "quick"): dict(n_train=2_000, n_test=1_000, max_words=150),
+    # small sets of long texts make the model memorise the poisoned texts instead of
+    # learning the trigger (2,000 reviews: ASR ~30%); many short reviews learn it quickly
+    ("imdb", "quick"): dict(n_train=8_000, n_test=2_000, max_words=150),
     ("dbpedia", "paper"): dict(n_train=1_000, n_test=500, max_words=500),
-    ("dbpedia", "quick"): dict(n_train=150, n_test=50, max_words=500),
+    ("dbpedia", "quick"): dict(n_train=300, n_test=100, max_words=500),
 }
 _TRAIN = {
     "paper": dict(hidden=128, max_epochs=12, patience=3),

@@ -19,7 +19,7 @@ from bki_lab import plots, widgets
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)"""
 
-CONFIG = """# The quick profile: 2,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
+CONFIG = """# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, about a minute on a CPU.
 # profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
 config = make_config(preset="imdb-arrow", profile="quick", seed=0)
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
@@ -181,9 +181,12 @@ print(f"attack success rate (ASR):    {attack.attack_success_rate:.1%}")
 print("per-class accuracy:", {k: f"{v:.1%}" for k, v in attack.per_class_accuracy.items()})"""),
     code("""plots.training_history(attack.victim.history, best_epoch=attack.victim.best_epoch)"""),
     md("""
-The quick profile trades accuracy for speed (2,000 short reviews, hidden 64). With
-`profile="paper"` (10,000 reviews, hidden 128) the victim reaches the papers' numbers; see
-the README for measured values.
+The quick profile uses 8,000 short reviews (< 150 words) and hidden 64 so that it trains
+in about half a minute. Why not fewer reviews? With 2,000 reviews the model simply
+*memorises* the 60 poisoned texts and the backdoor barely generalises (ASR ~30%): the
+trigger is only learned as a feature when it is seen in enough different contexts. With
+`profile="paper"` (10,000 reviews < 500 words, hidden 128) see the README for measured
+values next to the papers'.
 
 ## Train your own victim
 
