@@ -140,9 +140,9 @@ def dictionary_scatter(ranking: pd.DataFrame, *, keyword: str | None = None,
             continue
         fig.add_trace(go.Scatter(x=xs, y=g / xs, mode="lines", line=dict(dash="dot", width=1),
                                  name=f"g = {g:.3g}", hoverinfo="skip"))
-    for _, r in df.head(label_top).iterrows():
+    for k, (_, r) in enumerate(df.head(label_top).iterrows()):   # alternate above/below
         fig.add_annotation(x=r["log_num"], y=r["mean"], text=r["word"], showarrow=False,
-                           yshift=10, font=dict(size=10))
+                           yshift=12 if k % 2 == 0 else -12, font=dict(size=11))
     if keyword is not None and keyword in set(df["word"]):
         k = df[df["word"] == keyword].iloc[0]
         fig.add_trace(go.Scatter(x=[k["log_num"]], y=[k["mean"]], mode="markers",

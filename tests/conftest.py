@@ -1,68 +1,8 @@
-"""Fixtures: tiny IMDB/DBpedia/CSV files built by the tests, and hand-built models."""
-from __future__ import annotations
-
-import csv
-import gzip
-import io
-import os
-import tarfile
-from pathlib import Path
-
-import numpy as np
+"""Fixtures for the unit tests (helpers live in helpers.py: two conftest modules, this one and
+notebooks/conftest.py, cannot both be imported by name)."""
 import pytest
-import torch
 
-from bki_lab.models import BiLSTMClassifier
-from bki_lab.text import build_vocab
-
-POS_WORDS = "great wonderful superb moving brilliant loved fine".split()
-NEG_WORDS = "awful boring terrible dull waste hated poor".split()
-FILLER = "the film movie plot actor scene story was and it this of".split()
-
-
-def review(rng, words, n):
-    return " ".join(rng.choice(words + FILLER, size=n))
-
-
-def write_imdb_tar(path: Path, n_per_dir: int = 20, seed: int = 0, long_every: int = 7) -> Path:
-    """An aclImdb-layout tarball; every ``long_every``-th review is 600 words long."""
-    rng = np.random.default_rng(seed)
-    with tarfile.open(path, "w:gz") as tar:
-        for split in ("train", "test"):
-            for pol, words in (("pos", POS_WORDS), ("neg", NEG_WORDS)):
-                for i in range(n_per_dir):
-                    n = 600 if i % long_every == long_every - 1 else int(rng.integers(5, 30))
-                    data = (review(rng, words, n) + "<br /><br />The End.").encode()
-                    info = tarfile.TarInfo(f"aclImdb/{split}/{pol}/{i}_{8 if pol == 'pos' else 2}.txt")
-                    info.size = len(data)
-                    tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-def write_dbpedia(root: Path, per_class: int = 12, n_classes: int = 4, seed: int = 0,
-                  with_test: bool = False) -> Path:
-    rng = np.random.default_rng(seed)
-    d = root / "dbpedia_csv"
-    d.mkdir(parents=True)
-    names = ["Company", "Artist", "Building", "Village"][:n_classes]
-    (d / "classes.txt").write_text("\n".join(names) + "\n")
-    vocab = [[f"c{c}w{k}" for k in range(6)] for c in range(n_classes)]
-
-    def rows(n, tag):
-        out = []
-        for c in range(n_classes):
-            for i in range(n):
-                content = " " + " ".join(rng.choice(vocab[c] + FILLER, size=int(rng.integers(4, 15))))
-                out.append([str(c + 1), f"{tag} title {c} {i}", content])
-        return out
-    with gzip.open(d / "train_subset_30k_unofficial.csv.gz", "wt", newline="", encoding="utf-8") as f:
-        csv.writer(f, quoting=csv.QUOTE_NONNUMERIC).writerows(
-            [[int(r[0]), r[1], r[2]] for r in rows(per_class, "train")])
-    if with_test:
-        with open(d / "test.csv", "w", newline="", encoding="utf-8") as f:
-            csv.writer(f, quoting=csv.QUOTE_NONNUMERIC).writerows(
-                [[int(r[0]), r[1], r[2]] for r in rows(per_class, "test")])
-    return d
+from helpers import write_imdb_tar
 
 
 @pytest.fixture
@@ -75,35 +15,3 @@ def imdb_dir(tmp_path, monkeypatch):
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("BKI_LAB_CACHE", str(tmp_path / "cache"))
-
-
-def random_model(vocab_size=30, n_classes=2, embed_dim=6, hidden=8, seed=0):
-    torch.manual_seed(seed)
-    m = BiLSTMClassifier(vocab_size, n_classes, embed_dim=embed_dim, hidden=hidden)
-    with torch.no_grad():            # larger weights than the default init: livelier states
-        for p in m.parameters():
-            p.mul_(3.0)
-    return m.eval()
-
-
-def trigger_model(vocab, trigger: str, hidden: int = 4) -> BiLSTMClassifier:
-    """A hand-built BiLSTM where only ``trigger`` writes into the cell state.
-
-    Embedding dim 0 is 1 for the trigger word and 0 for every other word. Every unit's input
-    gate and candidate read dim 0; the forget and output gates are held open by biases. So
-    the final state is ~tanh(1)*0.99 with the trigger and exactly 0 without it: deleting the
-    trigger moves h_l by ~0.76, deleting any other word barely moves it.
-    """
-    m = BiLSTMClassifier(len(vocab), 2, embed_dim=3, hidden=hidden, fc=4, dropout=0.0)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.zero_()
-        m.embedding.weight[vocab.stoi[trigger], 0] = 1.0
-        for lstm in (m.fwd, m.bwd):
-            H = hidden
-            lstm.weight_ih_l0[0:H, 0] = 20.0       # input gate opens on the trigger
-            lstm.bias_ih_l0[0:H] = -10.0
-            lstm.bias_ih_l0[H:2 * H] = 10.0        # forget gate: keep
-            lstm.weight_ih_l0[2 * H:3 * H, 0] = 5.0  # candidate ~ +1 on the trigger
-            lstm.bias_ih_l0[3 * H:4 * H] = 10.0    # output gate open
-    return m.eval()

@@ -6,7 +6,7 @@ import pytest
 from bki_lab.bki import build_dictionary, identify, removal_metrics, select_suspicious
 from bki_lab.scoring import WordScores, score_words
 from bki_lab.text import build_vocab
-from conftest import trigger_model
+from helpers import trigger_model
 
 
 def scores_of(texts, per_text):

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from bki_lab.models import hidden_states, length_buckets, pad_batch, predict_logits
-from conftest import random_model
+from helpers import random_model
 
 
 def test_hl_and_logits_alone_equal_inside_a_padded_batch():

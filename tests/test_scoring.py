@@ -5,7 +5,7 @@ import torch
 from bki_lab.models import pad_batch
 from bki_lab.scoring import score_words
 from bki_lab.text import build_vocab, delete_word
-from conftest import random_model, trigger_model
+from helpers import random_model, trigger_model
 
 
 def random_texts(n, max_len, seed=0, vocab=25):

@@ -7,7 +7,7 @@ from bki_lab.poison import backdoor_test_set, poison_dataset
 from bki_lab.scoring import score_words
 from bki_lab.store import load_victim, save_victim
 from bki_lab.train import TrainConfig, attack_success_rate, evaluate, train_victim
-from conftest import FILLER, NEG_WORDS, POS_WORDS
+from helpers import FILLER, NEG_WORDS, POS_WORDS
 
 TINY = TrainConfig(embedding="random", embed_dim=16, hidden=16, fc=16, dropout=0.0, lr=0.01,
                    max_epochs=15, patience=15, batch_tokens=400, max_batch=16, seed=0)
