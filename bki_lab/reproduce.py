@@ -206,7 +206,7 @@ def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
         for k in ("acc_before", "asr_before", "precision", "recall", "asr_after", "acc_after",
                   "removed_fraction"):
             v = rec.get(k)
-            line[k] = None if v is None else 100 * v
+            line[k] = None if v is None else round(100 * v, 4)
             if k in row.paper:
                 line[f"paper_{k}"] = row.paper[k]
         for k in ("keyword", "keyword_in_trigger", "n_removed", "n_poison", "trigger_length",
@@ -215,6 +215,8 @@ def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
         if "keyword" in row.paper:
             line["paper_keyword"] = row.paper["keyword"]
         lines.append(line)
+    order = {r.id: k for k, r in enumerate(rows)}            # the paper's row order
+    lines.sort(key=lambda l: (order[l["id"]], l["seed"]))
     return pd.DataFrame(lines)
 
 
