@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -252,7 +252,3 @@ def run_defence(attack: AttackResult, *, p: int = 5, scorer: Scorer = "fast",
 
 def config_dict(config: ExperimentConfig) -> dict:
     return asdict(config)
-
-
-def with_train(config: ExperimentConfig, **changes) -> ExperimentConfig:
-    return replace(config, train=replace(config.train, **changes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 import numpy as np
@@ -185,7 +185,3 @@ def attack_success_rate(victim: TrainedModel, backdoor_test, *, device: str = "c
                          "the victim's vocabulary; the backdoor cannot be measured")
     pred = victim.predict(backdoor_test.dataset.texts, device=device)
     return float((pred == backdoor_test.target).mean())
-
-
-def config_dict(config: TrainConfig) -> dict:
-    return asdict(config)
