@@ -177,6 +177,8 @@ def asr_vs_rate(df: pd.DataFrame, *, x: str = "poison_rate", y: str = "attack_su
                 group: str = "trigger_length", dash: str | None = None) -> go.Figure:
     """Attack success rate against poisoning rate, a line per trigger length (dai2019 Fig. 4).
 
+    With ``dash`` (e.g. the attack direction) each of its values gets its own line style.
+
     ``df`` has one row per run; rows of the same (group, dash, x) are averaged, with the
     standard deviation as error bars when there are several seeds.
     """
@@ -184,15 +186,17 @@ def asr_vs_rate(df: pd.DataFrame, *, x: str = "poison_rate", y: str = "attack_su
         if col not in df.columns:
             raise ValueError(f"missing column {col!r}")
     keys = [group] + ([dash] if dash else [])
+    styles = {v: ("solid", "dash", "dot", "dashdot")[k % 4]
+              for k, v in enumerate(sorted(df[dash].unique()))} if dash else {}
     fig = go.Figure()
-    for gi, (name, d) in enumerate(df.groupby(keys, sort=True)):
+    for name, d in df.groupby(keys, sort=True):
         stats = d.groupby(x)[y].agg(["mean", "std", "count"]).reset_index()
         name = name if isinstance(name, tuple) else (name,)
         fig.add_trace(go.Scatter(
             x=100 * stats[x], y=100 * stats["mean"], mode="lines+markers",
             name=" / ".join(str(v) for v in name),
             error_y=dict(type="data", array=100 * stats["std"].fillna(0), visible=True),
-            line=dict(dash="dash" if dash and len(name) > 1 and gi % 2 else "solid"),
+            line=dict(dash=styles[name[1]] if dash else "solid"),
             hovertemplate="rate %{x:.1f}%<br>ASR %{y:.1f}%<extra></extra>"))
     fig.update_layout(title="Attack success rate against poisoning rate",
                       xaxis_title="poisoning rate (%)", yaxis_title="attack success rate (%)",

@@ -74,6 +74,11 @@ def test_asr_vs_rate_averages_seeds():
     assert five.error_y.array[0] == pytest.approx(100 * np.std([0.5, 0.7], ddof=1))
     with pytest.raises(ValueError, match="missing column"):
         plots.asr_vs_rate(df.drop(columns="trigger_length"))
+    both = pd.concat([df.assign(direction="to negative"), df.assign(direction="to positive")])
+    fig = plots.asr_vs_rate(both, dash="direction")
+    styles = {t.name: t.line.dash for t in fig.data}
+    assert styles["5 / to negative"] == "solid" and styles["5 / to positive"] == "dash"
+    assert styles["10 / to positive"] == "dash"
 
 
 def test_before_after_bars():
