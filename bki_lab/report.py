@@ -29,6 +29,10 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _text(v) -> str:
+    return "–" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
 def _cell(ours, paper, sd, tol) -> str:
     if ours is None or (isinstance(ours, float) and np.isnan(ours)):
         return "<td class=na>–</td>"
@@ -52,8 +56,8 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
     rows_html = []
     for _, r in s.iterrows():
         cells = [f"<td>{html.escape(str(r['id']))}</td>", f"<td>{r['dataset']}</td>",
-                 f"<td>{html.escape(str(r['trigger'] or '–'))}</td>",
-                 f"<td>{html.escape(str(r['target'] or '–'))}</td>",
+                 f"<td>{html.escape(_text(r['trigger']))}</td>",
+                 f"<td>{html.escape(_text(r['target']))}</td>",
                  f"<td>{100 * r['poison_rate']:.1f}%</td>"]
         for m, kind in METRICS:
             cells.append(_cell(r.get(m), r.get(f"paper_{m}"), r.get(f"{m}_sd"), TOLERANCE[kind]))
@@ -76,8 +80,9 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
     if table == "attack-table2" and not ok.empty:
         d = ok.assign(attack_success_rate=ok["asr_before"] / 100,
                       direction="to " + ok["target"].astype(str))
+        # plotly.js from its CDN: inlining it would make each report ~4.7 MB
         fig_html = asr_vs_rate(d, group="trigger_length", dash="direction").to_html(
-            full_html=False, include_plotlyjs=True)
+            full_html=False, include_plotlyjs="cdn")
     tol = ", ".join(f"{k} ±{v:g} pts" for k, v in TOLERANCE.items())
     doc = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>bki_lab — {table} ({profile})</title>
@@ -92,7 +97,8 @@ off, or a keyword outside the trigger. Mean ± sd over seeds where several ran.<
 {f'<h2>Failed rows</h2><ul>{fail_html}</ul>' if fail_html else ''}
 {fig_html}
 <h2>Deviations from the papers' setup</h2><ul>{''.join(f'<li>{html.escape(d)}</li>' for d in deviations)}</ul>
-<p>Profile <code>quick</code> uses smaller data and a smaller model than the papers; only
+<p>The table is self-contained; the figure loads plotly.js from its CDN.
+Profile <code>quick</code> uses smaller data and a smaller model than the papers; only
 <code>paper</code> rows are comparable in earnest.</p>
 </body></html>"""
     path.parent.mkdir(parents=True, exist_ok=True)
