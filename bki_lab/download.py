@@ -7,16 +7,15 @@ interrupted or corrupt download never leaves a file that looks complete.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import tarfile
-import tempfile
 import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import data_dir
+from .files import atomic_path
 from .progress import progress
 
 
@@ -60,9 +59,8 @@ def fetch(remote: Remote, dest_dir: Path, *, show_progress: bool = True,
     dest = dest_dir / remote.filename
     if dest.exists() and (remote.sha256 is None or sha256_of(dest) == remote.sha256):
         return dest
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=f".{remote.filename}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
+    with atomic_path(dest) as tmp:       # checked before it takes the real name
+        with open(tmp, "wb") as out:
             try:
                 resp = opener(remote.url)
             except OSError as e:
@@ -77,18 +75,13 @@ def fetch(remote: Remote, dest_dir: Path, *, show_progress: bool = True,
                     while block := resp.read(1 << 16):
                         out.write(block)
                         bar.update(len(block))
-        size = os.path.getsize(tmp)
+        size = tmp.stat().st_size
         if remote.size is not None and size != remote.size:
             raise DownloadError(f"{remote.filename}: got {size:,} bytes, expected "
                                 f"{remote.size:,}; nothing was written")
-        if remote.sha256 is not None and (digest := sha256_of(Path(tmp))) != remote.sha256:
+        if remote.sha256 is not None and (digest := sha256_of(tmp)) != remote.sha256:
             raise DownloadError(f"{remote.filename}: sha256 {digest} does not match "
                                 f"{remote.sha256}; nothing was written")
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return dest
 
 
@@ -112,14 +105,8 @@ def download(name: str, *, dest: str | Path | None = None, show_progress: bool =
 
 
 def _atomic_copy(src, dest: Path):
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-        os.replace(tmp, dest)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(dest) as tmp, open(tmp, "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
 
 
 def _extract_tar(path: Path, root: Path, members: tuple[str, ...]):

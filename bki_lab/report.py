@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import atomic_path
 from .plots import asr_vs_rate
 
 METRICS = [("acc_before", "acc"), ("asr_before", "asr"), ("precision", "precision"),
@@ -101,8 +102,6 @@ off, or a keyword outside the trigger. Mean ± sd over seeds where several ran.<
 Profile <code>quick</code> uses smaller data and a smaller model than the papers; only
 <code>paper</code> rows are comparable in earnest.</p>
 </body></html>"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".html.part")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(doc, encoding="utf-8")
     return path

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .files import atomic_path
 from .models import BiLSTMClassifier
 from .scoring import WordScores
 from .text import Vocab
@@ -44,17 +45,8 @@ def cache_key(*parts: Any) -> str:
 
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically (temp file + rename): no partial file is ever left."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, default=_json_default)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
 
 
 def _json_default(x):
@@ -114,18 +106,10 @@ def load_victim(directory: str | Path) -> TrainedModel:
 
 def save_scores(scores: WordScores, path: str | Path) -> None:
     """Save word scores to ``path`` (.npz; the texts are stored as joined words)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".npz") as tmp:     # savez wants the .npz suffix
         np.savez_compressed(tmp, offsets=scores.offsets, scores=scores.scores,
                             words=np.asarray([w for t in scores.texts for w in t], dtype=str),
                             scorer=scores.scorer, seconds=scores.seconds)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def load_scores(path: str | Path) -> WordScores:
