@@ -160,8 +160,7 @@ def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None
     if ranking.empty:
         raise ValueError("no suspicious words: the training set has no words")
     kb = ranking["word"].iloc[0] if keyword is None else keyword
-    hit = np.frombuffer(np.asarray([w == kb for w in sus.words], dtype=bool), dtype=bool) \
-        if sus.words else np.zeros(0, bool)
+    hit = np.fromiter((w == kb for w in sus.words), dtype=bool, count=len(sus.words))
     text_of = np.repeat(np.arange(len(sus.offsets) - 1), np.diff(sus.offsets))
     removed = np.zeros(len(sus.offsets) - 1, dtype=bool)
     removed[text_of[hit]] = True

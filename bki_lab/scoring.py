@@ -181,7 +181,7 @@ def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
     if precision not in ("float32", "float64"):
         raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
     t0 = time.perf_counter()
-    was = model.training
+    was, home = model.training, next(model.parameters()).device
     if precision == "float64":
         model = copy.deepcopy(model).double()
     model.eval().to(device)
@@ -201,7 +201,7 @@ def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
                 per_text[i] = sc
             bar.update(int(lengths[idx].sum()))
     bar.close()
-    model.train(was)
+    model.train(was).to(home)          # the caller's model goes back where it was
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     scores = (np.concatenate(per_text) if per_text else np.zeros(0)).astype(np.float32)
     return WordScores(tuple(tuple(t) for t in texts), offsets, scores, scorer,

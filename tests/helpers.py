@@ -4,16 +4,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 import tarfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from bki_lab.models import BiLSTMClassifier
-from bki_lab.text import build_vocab
 
 POS_WORDS = "great wonderful superb moving brilliant loved fine".split()
 NEG_WORDS = "awful boring terrible dull waste hated poor".split()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bki_lab.data import DataError, data_dir, load_csv, load_dbpedia, load_imdb
-from helpers import write_dbpedia, write_imdb_tar
+from helpers import write_dbpedia
 
 SHARED = os.environ.get("BKI_LAB_DATA_REAL") or os.environ.get("BKI_LAB_DATA")
 

@@ -3,8 +3,6 @@ import pandas as pd
 import pytest
 
 from bki_lab import plots
-from bki_lab.bki import identify
-from bki_lab.scoring import WordScores
 
 
 def ranking():

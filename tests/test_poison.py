@@ -48,8 +48,6 @@ def test_positions_are_uniform_over_word_boundaries():
     p = poison_dataset(train, trigger="t", target="neg", rate=0.5, seed=0)
     counts = np.bincount(p.positions[p.is_poison], minlength=4)
     assert counts.sum() == 2000 and np.all(np.abs(counts / 2000 - 0.25) < 0.04)
-    assert (poison_dataset(train, trigger="t", target=0, rate=0.1, position="start").positions[
-        lambda: None] if False else True)
     s = poison_dataset(train, trigger="t", target=0, rate=0.1, position="start")
     e = poison_dataset(train, trigger="t", target=0, rate=0.1, position="end")
     assert set(s.positions[s.is_poison]) == {0} and set(e.positions[e.is_poison]) == {3}
