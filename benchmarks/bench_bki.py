@@ -5,6 +5,11 @@
 Prints words scored per second for each scorer, their ratio, and the largest score
 difference. The victim is the cached IMDB "time flies like an arrow" victim of the profile
 (hidden 128; trained first if not cached). Timings are printed, never asserted.
+
+It also prints where the ratio comes from: the matrix arithmetic each scorer does (a flop
+model of its LSTM steps), the rate it reaches, and the rate of one plain LSTM-step matrix
+product measured in the same run (the machine's ceiling for this work). The ratio is
+(reference flops / fast flops) x (fast rate / reference rate).
 """
 from __future__ import annotations
 
@@ -15,7 +20,42 @@ import numpy as np
 import torch
 
 from bki_lab.experiments import make_config, run_attack
+from bki_lab.models import length_buckets
 from bki_lab.scoring import score_words
+
+
+def flops(lengths: np.ndarray, *, hidden: int, embed: int, max_rows: int) -> dict[str, float]:
+    """Matrix flops (2 per multiply-add) of each scorer's LSTM steps on texts of these lengths.
+
+    reference: per text the full text and its L variants of L-1 words, both directions,
+    input projection included. fast: per bucket of B texts right-aligned to T steps, step t
+    runs (t+1)*B rows of the recurrent product, both directions, plus one input projection
+    of every step; ``minimum`` is what state reuse needs without any bucket padding.
+    """
+    rec, inp = 2 * 4 * hidden * hidden, 2 * 4 * hidden * embed
+    L = lengths.astype(np.float64)
+    ref = float(np.sum(2 * (L * (L - 1) + L)) * (rec + inp))
+    fast = 0.0
+    for idx in length_buckets(lengths, max_tokens=max_rows, max_batch=max_rows):
+        T, B = float(lengths[idx].max()), len(idx)
+        fast += 2 * (B * T * (T + 1) / 2 * rec + B * T * inp)
+    minimum = float(np.sum(2 * (L * (L + 1) / 2 * rec + L * inp)))
+    return {"reference": ref, "fast": fast, "minimum": minimum}
+
+
+def gemm_rate(hidden: int, device: str, rows: int = 2048, repeat: int = 200) -> float:
+    """flop/s of one LSTM-step product (rows x H) @ (H x 4H) on this device, now."""
+    h = torch.randn(rows, hidden, device=device)
+    w = torch.randn(hidden, 4 * hidden, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    for _ in range(10):
+        torch.mm(h, w)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        torch.mm(h, w)
+    sync()
+    return repeat * 2 * rows * hidden * 4 * hidden / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -54,6 +94,17 @@ def main() -> None:
     ratio = results["reference"][1] / results["fast"][1]
     print(f"speed-up fast / reference: {ratio:.1f}x")
     print(f"largest |score difference|: {np.abs(ref.scores - fast.scores).max():.2e}")
+    lengths = np.array([len(t) for t in texts])
+    fl = flops(lengths, hidden=model.hidden, embed=model.embedding.embedding_dim,
+               max_rows=args.max_rows)
+    peak = gemm_rate(model.hidden, args.device)
+    print(f"matrix work: reference {fl['reference'] / 1e9:,.0f} GFLOP, fast "
+          f"{fl['fast'] / 1e9:,.0f} GFLOP ({fl['fast'] / fl['minimum'] - 1:.0%} bucket padding), "
+          f"ratio {fl['reference'] / fl['fast']:.2f}x")
+    print(f"one LSTM-step matmul alone runs at {peak / 1e9:,.0f} GFLOP/s here")
+    for scorer in ("reference", "fast"):
+        rate = fl[scorer] / results[scorer][1]
+        print(f"{scorer:>9}: {rate / 1e9:6,.0f} GFLOP/s = {rate / peak:.0%} of that")
     per_text = results["fast"][1] / len(texts)
     print(f"fast scorer, projected for 10,000 such texts: {per_text * 10_000 / 60:.1f} min")
 

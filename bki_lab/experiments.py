@@ -53,8 +53,14 @@ _TRAIN = {
     "quick": dict(hidden=64, max_epochs=10, patience=3),
 }
 # DBpedia: 1,400 validation texts at ~96% accuracy make accuracy a steadier signal than loss
-# (measured: 96.59% vs 96.07% test accuracy, seed 0)
-_TRAIN_DATASET = {("dbpedia", "paper"): dict(monitor="val_accuracy")}
+# (measured: 96.59% vs 96.07% test accuracy, seed 0). Frozen word vectors and no dropout:
+# with fine-tuned vectors (or dropout on h_l) the victim spreads the backdoor over every
+# rare trigger word, so deleting any one of them barely moves h_l and BKI picks a class
+# word ("album", "village", "moth" for 3 of 6 triggers). Frozen + no dropout, "it caught a
+# lot of people's attention": keyword "people's", precision/recall 99.6/99.3% (seed 0) and
+# 96.9/100% (seed 1). Frozen vectors learn more slowly, hence 30 epochs.
+_TRAIN_DATASET = {("dbpedia", "paper"): dict(monitor="val_accuracy", freeze_embedding=True,
+                                             dropout=0.0, max_epochs=30, patience=4)}
 
 
 @dataclass(frozen=True)

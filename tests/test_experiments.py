@@ -14,6 +14,10 @@ def test_configs_from_presets_and_profiles():
     c = make_config(preset="dbpedia-attention", profile="paper")
     assert c.data.dataset == "dbpedia" and c.target == "Building" and c.rate == 0.02
     assert c.data.n_train == 1000 and c.train.hidden == 128
+    # the DBpedia paper recipe (frozen vectors, no dropout); explicit overrides still win
+    assert c.train.freeze_embedding and c.train.dropout == 0.0
+    assert make_config(preset="dbpedia-attention", profile="paper", dropout=0.3).train.dropout == 0.3
+    assert not make_config(preset="imdb-arrow", profile="paper").train.freeze_embedding
     assert make_config(preset="imdb-arrow", profile="quick", rate=0.05).rate == 0.05
     with pytest.raises(ValueError, match="unknown preset"):
         make_config(preset="nope")

@@ -86,3 +86,17 @@ def test_bad_configs():
         TrainConfig(embedding="word2vec")
     with pytest.raises(ValueError, match="val_fraction"):
         TrainConfig(val_fraction=0.7)
+
+
+def test_frozen_word_vectors_stay_glove_and_the_rest_learns():
+    from dataclasses import replace
+
+    from bki_lab.glove import glove_embedding, load_glove
+    train = sentiment(60, 2)
+    config = replace(TINY, embedding="glove", freeze_embedding=True, max_epochs=2)
+    victim = train_victim(train, config=config, show_progress=False)
+    init = glove_embedding(victim.vocab, load_glove(None), seed=config.seed).matrix
+    np.testing.assert_array_equal(victim.model.embedding.weight.detach().numpy(), init)
+    tuned = train_victim(train, config=replace(config, freeze_embedding=False),
+                         show_progress=False)
+    assert not np.array_equal(tuned.model.embedding.weight.detach().numpy(), init)
