@@ -108,3 +108,22 @@ def test_real_imdb_paper_protocol(monkeypatch):
     assert np.bincount(s.train.labels).tolist() == [5000, 5000]
     assert s.train.lengths().max() < 500 and s.train.lengths().min() >= 1
     assert 150 < s.train.lengths().mean() < 260
+
+
+def test_atomic_writes_leave_nothing_behind_on_error_and_use_the_umask(tmp_path):
+    import os
+
+    from bki_lab.files import atomic_path
+    target = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    old = os.umask(0o022)
+    try:
+        with atomic_path(target) as tmp:
+            tmp.write_text("done")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "done" and (target.stat().st_mode & 0o777) == 0o644
