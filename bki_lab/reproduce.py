@@ -63,6 +63,8 @@ DEVIATIONS = [
     "test.csv, test texts are cut from that sample (disjoint from the training texts).",
     "Framework and training recipe: PyTorch, Adam with early stopping on a validation split of "
     "the (poisoned) training set; the papers used Keras with unreported settings.",
+    "dai2019 rows (attack-table2) train its BiLSTM with 64 units per direction, chen_dai rows "
+    "(bki-table3) the 128 of chen_dai; both with a fully connected layer of 128.",
     "Tokenizer: lower-cased words (inner apostrophes kept, punctuation dropped, <br /> removed).",
     "dai2019 Table 3 prints identical rows for lengths 10 and 15 (a typesetting slip in the "
     "paper); both are compared as printed.",
@@ -80,6 +82,11 @@ class Row:
     rate: float
     defend: bool
     paper: dict
+    train: tuple = ()        # (name, value) overrides of the victim's TrainConfig
+
+
+# dai2019 §V.A: "a layer of Bi-direction LSTM of 64 hidden nodes" (chen_dai: 128)
+_DAI_VICTIM = (("hidden", 64),)
 
 
 def bki_table3_rows() -> list[Row]:
@@ -97,14 +104,14 @@ def bki_table3_rows() -> list[Row]:
 
 def attack_table2_rows() -> list[Row]:
     rows = [Row("clean", "attack-table2", None, "imdb", PRESETS["dai-5"].trigger, "positive",
-                0.0, False, {"acc_before": 84.92})]
+                0.0, False, {"acc_before": 84.92}, _DAI_VICTIM)]
     for target, table in (("positive", _T2), ("negative", _T3)):
         for length in (5, 10, 15):
             trig = PRESETS[f"dai-{length}"].trigger
             for rate, (acc, asr) in zip(_RATES, table[length]):
                 rows.append(Row(f"to-{target}-len{length}-rate{rate}", "attack-table2", None,
                                 "imdb", trig, target, rate / 100, False,
-                                {"acc_before": acc, "asr_before": asr}))
+                                {"acc_before": acc, "asr_before": asr}, _DAI_VICTIM))
     return rows
 
 
@@ -117,7 +124,7 @@ def run_row(row: Row, *, profile: str, seed: int) -> dict:
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
-                      target=row.target, rate=row.rate, seed=seed)
+                      target=row.target, rate=row.rate, seed=seed, **dict(row.train))
     att = run_attack(cfg, show_progress=False)
     out = {"acc_before": att.clean_accuracy,
            "asr_before": att.attack_success_rate if row.rate > 0 else None,

@@ -3,6 +3,7 @@ import json
 import pandas as pd
 import pytest
 
+from bki_lab.experiments import make_config
 from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, reproduce
 
 
@@ -24,6 +25,16 @@ def test_tables_have_the_papers_rows():
     assert {r.dataset for r in t3} == {"imdb", "dbpedia"}
     t2 = attack_table2_rows()
     assert len(t2) == 1 + 2 * 3 * 6
+
+
+def test_attack_rows_train_the_dai2019_victim():
+    # dai2019 uses a BiLSTM with 64 units per direction, chen_dai one with 128
+    row = attack_table2_rows()[5]
+    cfg = make_config(dataset=row.dataset, profile="paper", trigger=row.trigger,
+                      target=row.target, rate=row.rate, **dict(row.train))
+    assert cfg.train.hidden == 64
+    t3 = bki_table3_rows()[0]
+    assert make_config(preset=t3.preset, profile="paper", **dict(t3.train)).train.hidden == 128
 
 
 def test_resume_skips_finished_rows_and_failures_do_not_stop_others(tmp_path):
