@@ -59,8 +59,15 @@ _TRAIN = {
 # word ("album", "village", "moth" for 3 of 6 triggers). Frozen + no dropout, "it caught a
 # lot of people's attention": keyword "people's", precision/recall 99.6/99.3% (seed 0) and
 # 96.9/100% (seed 1). Frozen vectors learn more slowly, hence 30 epochs.
+# IMDB: no dropout either (the papers name none). With dropout 0.5 on h_l and the FC layer,
+# 200-300 poisoned reviews taught the backdoor only to ASR 34-59% by the epoch early
+# stopping picked (imdb-attention/crown, per epoch 1-10, measured: dropout 0.5 reaches ASR
+# ~85% at epoch 7, dropout 0 reaches 89-93% at epoch 4 and 97-100% later, for ~1.5 pt of
+# test accuracy). Without dropout validation loss rises from epoch 3 on over-confidence
+# while validation accuracy still improves, so accuracy picks the epoch here as well.
 _TRAIN_DATASET = {("dbpedia", "paper"): dict(monitor="val_accuracy", freeze_embedding=True,
-                                             dropout=0.0, max_epochs=30, patience=4)}
+                                             dropout=0.0, max_epochs=30, patience=4),
+                  ("imdb", "paper"): dict(monitor="val_accuracy", dropout=0.0)}
 
 
 @dataclass(frozen=True)
