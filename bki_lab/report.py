@@ -30,6 +30,20 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def agreement(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per metric: (cells within the paper's tolerance, cells with a paper number)."""
+    from .reproduce import TOLERANCE
+    out = {}
+    for m, kind in METRICS:
+        if m not in summary or f"paper_{m}" not in summary:
+            continue
+        both = summary[[m, f"paper_{m}"]].astype(float).dropna()
+        if len(both):
+            out[m] = (int(((both[m] - both[f"paper_{m}"]).abs() <= TOLERANCE[kind]).sum()),
+                      len(both))
+    return out
+
+
 def _text(v) -> str:
     return "–" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
 
@@ -85,6 +99,7 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
         fig_html = asr_vs_rate(d, group="trigger_length", dash="direction").to_html(
             full_html=False, include_plotlyjs="cdn")
     tol = ", ".join(f"{k} ±{v:g} pts" for k, v in TOLERANCE.items())
+    agree = ", ".join(f"{m} {k}/{n}" for m, (k, n) in agreement(s).items())
     doc = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>bki_lab — {table} ({profile})</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}}
@@ -94,6 +109,7 @@ vertical-align:top}}th{{background:#f3f3f3}}.paper{{color:#777;font-size:11px}}
 <h1>{table} — profile <code>{profile}</code></h1>
 <p>Ours beside the paper's number (all in %). Green: within tolerance ({tol}); red: further
 off, or a keyword outside the trigger. Mean ± sd over seeds where several ran.</p>
+<p>Rows within tolerance, per column: {agree or 'no paper numbers to compare'}.</p>
 <table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{''.join(rows_html)}</table>
 {f'<h2>Failed rows</h2><ul>{fail_html}</ul>' if fail_html else ''}
 {fig_html}

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from bki_lab.experiments import make_config
+from bki_lab.report import agreement, summarise
 from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, reproduce
 
 
@@ -57,6 +58,14 @@ def test_resume_skips_finished_rows_and_failures_do_not_stop_others(tmp_path):
     assert row["acc_before"] == pytest.approx(85.0) and row["paper_acc_before"] == pytest.approx(85.58)
     html = (tmp_path / "bki-table3-quick.html").read_text()
     assert "paper 99.00" in html and "GloVe 6B 50-d" in html and "imdb-crown" in html
+    # fake numbers vs paper: acc 85 (imdb-arrow 85.58, crown 85.79 within 3 pts; clean 84.74
+    # too), ASR 97 (arrow 99.7 and crown 95.6 within 10), recall 98 vs 99.33 / 100
+    agree = agreement(summarise(df))
+    assert agree["acc_before"] == (3, 3) and agree["asr_before"] == (2, 2)
+    assert agree["recall"] == (2, 2) and agree["asr_after"] == (2, 2)    # 10 vs 15.2 / 12.9
+    off = pd.DataFrame({"acc_before": [80.0, 85.0, None], "paper_acc_before": [84.0, 86.0, 85.0]})
+    assert agreement(off) == {"acc_before": (1, 2)}       # 4 pts off misses, no number skipped
+    assert "acc_before 3/3" in html
 
 
 def test_unknown_table(tmp_path):
