@@ -30,6 +30,11 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _within(ours, paper, tol):
+    """Whether our number is within ``tol`` points of the paper's (the report's one rule)."""
+    return abs(ours - paper) <= tol
+
+
 def agreement(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Per metric: (cells within the paper's tolerance, cells with a paper number)."""
     from .reproduce import TOLERANCE
@@ -39,7 +44,7 @@ def agreement(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
             continue
         both = summary[[m, f"paper_{m}"]].astype(float).dropna()
         if len(both):
-            out[m] = (int(((both[m] - both[f"paper_{m}"]).abs() <= TOLERANCE[kind]).sum()),
+            out[m] = (int(_within(both[m], both[f"paper_{m}"], TOLERANCE[kind]).sum()),
                       len(both))
     return out
 
@@ -57,7 +62,7 @@ def _cell(ours, paper, sd, tol) -> str:
     cls = ""
     if paper is not None and not (isinstance(paper, float) and np.isnan(paper)):
         txt += f"<br><span class=paper>paper {paper:.2f}</span>"
-        cls = " class=miss" if abs(ours - paper) > tol else " class=ok"
+        cls = " class=ok" if _within(ours, paper, tol) else " class=miss"
     return f"<td{cls}>{txt}</td>"
 
 
