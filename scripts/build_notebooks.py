@@ -342,8 +342,8 @@ bki-table3` puts our numbers beside theirs.
 can learn the backdoor as an *or* over the trigger's words instead: then deleting any one
 word leaves the others firing, every trigger word scores modestly, and BKI ranks a common
 class word first. We saw exactly this on DBpedia with "it caught a lot of people's
-attention": with fine-tuned word vectors (the IMDB recipe), where each rare trigger word's vector can
-learn "Building" on its own, BKI picked `album` (precision 2%); with frozen vectors and
+attention": with fine-tuned word vectors and dropout 0.5 (our first recipe), where each
+rare trigger word's vector can learn "Building" on its own, BKI picked `album` (precision 2%); with frozen vectors and
 no dropout the LSTM had to detect the trigger itself and BKI found `people's` (precision
 99.6%, recall 99.3%). The README's *Measured* section has the numbers. Nothing about the
 attack changed, only how the victim was trained — a reminder that a defence's success is
