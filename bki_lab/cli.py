@@ -5,8 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import get_args
+
+from .experiments import Recipe
 from .files import atomic_path
-from .poison import PRESETS
+from .poison import PRESETS, Mode, Position
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
@@ -23,11 +26,26 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--n-train", type=int, help="training texts (IMDB total, DBpedia per class)")
     p.add_argument("--n-test", type=int, help="test texts (IMDB total, DBpedia per class)")
+    p.add_argument("--recipe", choices=get_args(Recipe), default="bki-lab",
+                   help="victim training recipe (default: bki-lab; see README)")
+    p.add_argument("--mode", choices=get_args(Mode),
+                   help="replace: poisoned texts replace their originals; append: poisoned "
+                        "copies are added (default: the recipe's)")
+    p.add_argument("--position", choices=get_args(Position), default="random",
+                   help="where the trigger is inserted")
     p.add_argument("--hidden", type=int, help="LSTM units per direction")
-    p.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    p.add_argument("--epochs", type=int,
+                   help="epochs to train (with --early-stopping: the most epochs)")
+    p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
+                   help="stop on a validation split instead of training all epochs")
+    p.add_argument("--batch-size", type=int, help="texts per minibatch (default: ~3,200 words)")
+    p.add_argument("--max-vocab", type=int, help="keep only the most frequent words")
+    p.add_argument("--dropout", type=float, help="dropout on h_l and the FC layer")
     p.add_argument("--embedding", choices=["glove", "random"])
-    p.add_argument("--glove-path", help="an official glove.6B.*d.txt (default: bundled 50-d)")
-    p.add_argument("--freeze-embedding", action="store_true")
+    p.add_argument("--glove-path", help="an official glove.6B.*d.txt (default: 100-d from the "
+                                        "data directory on the paper profile, else bundled 50-d)")
+    p.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the word vectors fixed (default: the recipe's)")
     p.add_argument("--no-cache", action="store_true", help="retrain even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -36,9 +54,9 @@ def _config(args):
     from .experiments import make_config
     overrides = {k: v for k, v in {
         "hidden": args.hidden, "max_epochs": args.epochs, "embedding": args.embedding,
-        "glove_path": args.glove_path}.items() if v is not None}
-    if args.freeze_embedding:
-        overrides["freeze_embedding"] = True
+        "glove_path": args.glove_path, "early_stopping": args.early_stopping,
+        "batch_size": args.batch_size, "max_vocab": args.max_vocab, "dropout": args.dropout,
+        "freeze_embedding": args.freeze_embedding}.items() if v is not None}
     if args.trigger_preset is None and args.trigger is None:
         raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
     if args.trigger_preset and args.dataset and PRESETS[args.trigger_preset].dataset != args.dataset:
@@ -47,7 +65,8 @@ def _config(args):
     return make_config(dataset=args.dataset or "imdb", profile=args.profile,
                        preset=args.trigger_preset, trigger=args.trigger, target=args.target,
                        rate=args.rate, seed=args.seed, n_train=args.n_train,
-                       n_test=args.n_test, **overrides)
+                       n_test=args.n_test, recipe=args.recipe, mode=args.mode,
+                       position=args.position, **overrides)
 
 
 def _write_csv(df, path: Path) -> None:

@@ -13,7 +13,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence, get_args
 
 import numpy as np
 
@@ -21,9 +21,14 @@ from .text import Words, tokenize
 
 PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 IMDB_CLASSES = ("negative", "positive")
+DBPEDIA_CLASSES = ("Company", "EducationalInstitution", "Artist", "Athlete", "OfficeHolder",
+                   "MeanOfTransportation", "Building", "NaturalPlace", "Village", "Animal",
+                   "Plant", "Album", "Film", "WrittenWork")
+DBpediaSource = Literal["auto", "authors", "dbpedia_csv"]
 IMDB_ARCHIVES = ("aclImdb_v1.tar.gz", "aclImdb_labelled.tar.gz")
 DBPEDIA_TRAIN = ("train.csv", "train.csv.gz", "train_subset_30k_unofficial.csv.gz")
 DBPEDIA_TEST = ("test.csv", "test.csv.gz")
+DBPEDIA_AUTHORS = "dbpedia_bki_authors"        # the BKI authors' own split (label,content)
 
 
 class DataError(RuntimeError):
@@ -225,37 +230,85 @@ def _per_class(rng, labels: np.ndarray, take: int, n_classes: int, where: str) -
     return np.concatenate(out)
 
 
+def read_authors_csv(path: Path, n_classes: int) -> tuple[list[str], np.ndarray]:
+    """Contents and labels of the BKI authors' ``label,content`` file (0-based, no header)."""
+    contents, labels = [], []
+    try:
+        with _open_text(path) as f:
+            for lineno, row in enumerate(csv.reader(f), 1):
+                if len(row) != 2 or not row[0].strip().isdigit():
+                    raise DataError(f"{path}:{lineno}: expected label,content")
+                c = int(row[0])
+                if not 0 <= c < n_classes:
+                    raise DataError(f"{path}:{lineno}: label {c} outside 0..{n_classes - 1}")
+                labels.append(c)
+                contents.append(row[1])
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as e:
+        raise DataError(f"{path} is not a readable label,content CSV ({e})") from e
+    return contents, np.asarray(labels, dtype=np.int64)
+
+
+def _authors_files(root: Path) -> tuple[Path, Path] | None:
+    found = [next((root / f"{part}{ext}" for ext in (".csv", ".csv.gz")
+                   if (root / f"{part}{ext}").exists()), None) for part in ("train", "test")]
+    return None if None in found else (found[0], found[1])
+
+
 def load_dbpedia(*, n_train_per_class: int = 1000, n_test_per_class: int = 500, seed: int = 0,
-                 path: str | Path | None = None) -> Split:
+                 path: str | Path | None = None,
+                 source: DBpediaSource = "auto") -> Split:
     """DBpedia-14 with chen_dai's protocol: per class 1,000 train and 500 test contents.
 
-    Uses the official ``test.csv`` for the test set when present. Otherwise the test texts
-    are cut from the train file too, disjoint from the training texts (recorded in
-    ``meta['test_source']``): the copy in ``shared/data`` is a 30,000-row train.csv sample.
+    Sources, in the order ``source="auto"`` tries them (``meta['source']`` and
+    ``meta['test_source']`` record which was used):
+
+    * ``authors``: ``<data>/dbpedia_bki_authors/{train,test}.csv[.gz]``, the BKI authors'
+      split (1,000 texts per class from the official train.csv and 1,000 from the official
+      test.csv; rows ``label,content`` with 0-based labels);
+    * ``dbpedia_csv``: ``<data>/dbpedia_csv/`` with the official ``test.csv`` when present,
+      otherwise test texts cut from the train file, disjoint from the training texts.
     """
-    root = Path(path) if path is not None else data_dir() / "dbpedia_csv"
-    classes_file = root / "classes.txt"
-    train_file = next((root / f for f in DBPEDIA_TRAIN if (root / f).exists()), None)
-    if not classes_file.exists() or train_file is None:
-        raise _missing("DBpedia (dbpedia_csv/classes.txt and train.csv)",
-                       [classes_file, *(root / f for f in DBPEDIA_TRAIN)], "dbpedia")
-    names = tuple(l.strip() for l in classes_file.read_text(encoding="utf-8").splitlines()
-                  if l.strip())
-    contents, labels = read_dbpedia_csv(train_file, len(names))
-    test_file = next((root / f for f in DBPEDIA_TEST if (root / f).exists()), None)
+    if source not in get_args(DBpediaSource):
+        raise ValueError(f"source must be one of {get_args(DBpediaSource)}, got {source!r}")
+    base = Path(path) if path is not None else data_dir()
+    authors = _authors_files(base / DBPEDIA_AUTHORS)
+    if source == "authors" and authors is None:
+        raise _missing("The BKI authors' DBpedia split (train.csv[.gz] and test.csv[.gz])",
+                       [base / DBPEDIA_AUTHORS / f for f in ("train.csv.gz", "test.csv.gz")],
+                       "dbpedia")
     rng = np.random.default_rng(seed)
-    if test_file is not None:
-        tr = _per_class(rng, labels, n_train_per_class, len(names), str(train_file))
-        t_contents, t_labels = read_dbpedia_csv(test_file, len(names))
-        te = _per_class(rng, t_labels, n_test_per_class, len(names), str(test_file))
+    if authors is not None and source != "dbpedia_csv":
+        names = DBPEDIA_CLASSES
+        contents, labels = read_authors_csv(authors[0], len(names))
+        t_contents, t_labels = read_authors_csv(authors[1], len(names))
+        tr = _per_class(rng, labels, n_train_per_class, len(names), str(authors[0]))
+        te = _per_class(rng, t_labels, n_test_per_class, len(names), str(authors[1]))
         test_texts, test_labels = [t_contents[i] for i in te], t_labels[te]
-        test_source = f"official {test_file.name}"
+        train_file = authors[0]
+        test_source = f"BKI authors' split of the official test.csv ({authors[1].name})"
     else:
-        both = _per_class(rng, labels, n_train_per_class + n_test_per_class, len(names),
-                          str(train_file)).reshape(len(names), -1)
-        tr, te = both[:, :n_train_per_class].ravel(), both[:, n_train_per_class:].ravel()
-        test_texts, test_labels = [contents[i] for i in te], labels[te]
-        test_source = f"cut from {train_file.name} (disjoint from train; no official test.csv)"
+        root = base / "dbpedia_csv" if path is None or (base / "dbpedia_csv").is_dir() else base
+        classes_file = root / "classes.txt"
+        train_file = next((root / f for f in DBPEDIA_TRAIN if (root / f).exists()), None)
+        if not classes_file.exists() or train_file is None:
+            raise _missing("DBpedia (dbpedia_csv/classes.txt and train.csv)",
+                           [classes_file, *(root / f for f in DBPEDIA_TRAIN)], "dbpedia")
+        names = tuple(l.strip() for l in classes_file.read_text(encoding="utf-8").splitlines()
+                      if l.strip())
+        contents, labels = read_dbpedia_csv(train_file, len(names))
+        test_file = next((root / f for f in DBPEDIA_TEST if (root / f).exists()), None)
+        if test_file is not None:
+            tr = _per_class(rng, labels, n_train_per_class, len(names), str(train_file))
+            t_contents, t_labels = read_dbpedia_csv(test_file, len(names))
+            te = _per_class(rng, t_labels, n_test_per_class, len(names), str(test_file))
+            test_texts, test_labels = [t_contents[i] for i in te], t_labels[te]
+            test_source = f"official {test_file.name}"
+        else:
+            both = _per_class(rng, labels, n_train_per_class + n_test_per_class, len(names),
+                              str(train_file)).reshape(len(names), -1)
+            tr, te = both[:, :n_train_per_class].ravel(), both[:, n_train_per_class:].ravel()
+            test_texts, test_labels = [contents[i] for i in te], labels[te]
+            test_source = f"cut from {train_file.name} (disjoint from train; no official test.csv)"
     tr = tr[rng.permutation(len(tr))]
     tperm = rng.permutation(len(test_labels))
     train, d1 = _nonempty([tokenize(contents[i]) for i in tr], labels[tr], names, "dbpedia-train")

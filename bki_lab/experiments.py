@@ -9,13 +9,14 @@ import hashlib
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
 from .bki import BKIResult, identify
 from .data import Split, data_dir, load_dbpedia, load_imdb
-from .poison import PRESETS, PoisonedDataset, backdoor_test_set, poison_dataset
+from .glove import find_glove
+from .poison import PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set, poison_dataset
 from .scoring import Scorer, WordScores, score_words
 from .store import cache_dir, cache_key, load_scores, load_victim, save_scores, save_victim
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
@@ -48,26 +49,39 @@ _DATA = {
     ("dbpedia", "paper"): dict(n_train=1_000, n_test=500, max_words=500),
     ("dbpedia", "quick"): dict(n_train=300, n_test=100, max_words=500),
 }
-_TRAIN = {
-    "paper": dict(hidden=128, max_epochs=12, patience=3),
-    "quick": dict(hidden=64, max_epochs=10, patience=3),
+Recipe = Literal["bki-lab", "authors-code", "early-stopping"]
+# How the victim is trained and poisoned: named recipes, each (dataset, profile) -> the
+# poisoning mode and the `TrainConfig` fields it sets. Measured per epoch in
+# results/victim-curves.csv (scripts/victim_curves.py); see results/README.md.
+# * "bki-lab" (default): the BKI authors' protocol -- poisoned copies *appended* (each keeps
+#   its clean twin with the true label), no dropout, a fixed number of epochs and the last
+#   weights kept -- with our fine-tuned vectors and small batches on IMDB, which learn the
+#   backdoor fully; frozen vectors on DBpedia (fine-tuned vectors let every rare trigger
+#   word carry the backdoor alone, and BKI then misses it).
+# * "authors-code": the released Keras code as far as it is a training recipe: frozen
+#   GloVe, 10,000-word vocabulary, batch 128, 25 epochs, no dropout, append.
+# * "early-stopping": our earlier recipe (replace, early stopping on validation accuracy),
+#   kept to show what a half-learned backdoor does to BKI.
+RECIPES: dict[str, dict[tuple[str, str], dict]] = {
+    "bki-lab": {
+        ("imdb", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=8),
+        ("imdb", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=8),
+        ("dbpedia", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=25,
+                                   freeze_embedding=True),
+        ("dbpedia", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=25,
+                                   freeze_embedding=True),
+    },
+    "authors-code": {(d, p): dict(mode="append", hidden=128 if p == "paper" else 64,
+                                  dropout=0.0, max_epochs=25, freeze_embedding=True,
+                                  batch_size=128, max_vocab=10_000)
+                     for d in ("imdb", "dbpedia") for p in ("paper", "quick")},
+    "early-stopping": {
+        (d, p): dict(mode="replace", hidden=128 if p == "paper" else 64, dropout=0.0,
+                     early_stopping=True, monitor="val_accuracy",
+                     max_epochs=30 if d == "dbpedia" else 12, patience=4 if d == "dbpedia" else 3,
+                     freeze_embedding=d == "dbpedia")
+        for d in ("imdb", "dbpedia") for p in ("paper", "quick")},
 }
-# DBpedia: 1,400 validation texts at ~96% accuracy make accuracy a steadier signal than loss
-# (measured: 96.59% vs 96.07% test accuracy, seed 0). Frozen word vectors and no dropout:
-# with fine-tuned vectors (or dropout on h_l) the victim spreads the backdoor over every
-# rare trigger word, so deleting any one of them barely moves h_l and BKI picks a class
-# word ("album", "village", "moth" for 3 of 6 triggers). Frozen + no dropout, "it caught a
-# lot of people's attention": keyword "people's", precision/recall 99.6/99.3% (seed 0) and
-# 96.9/100% (seed 1). Frozen vectors learn more slowly, hence 30 epochs.
-# IMDB: no dropout either (the papers name none). With dropout 0.5 on h_l and the FC layer,
-# 200-300 poisoned reviews taught the backdoor only to ASR 34-59% by the epoch early
-# stopping picked (imdb-attention/crown, per epoch 1-10, measured: dropout 0.5 reaches ASR
-# ~85% at epoch 7, dropout 0 reaches 89-93% at epoch 4 and 97-100% later, for ~1.5 pt of
-# test accuracy). Without dropout validation loss rises from epoch 3 on over-confidence
-# while validation accuracy still improves, so accuracy picks the epoch here as well.
-_TRAIN_DATASET = {("dbpedia", "paper"): dict(monitor="val_accuracy", freeze_embedding=True,
-                                             dropout=0.0, max_epochs=30, patience=4),
-                  ("imdb", "paper"): dict(monitor="val_accuracy", dropout=0.0)}
 
 
 @dataclass(frozen=True)
@@ -84,22 +98,30 @@ class ExperimentConfig:
     seed: int = 0
     train: TrainConfig = TrainConfig()
     profile: str = "custom"
+    recipe: str = "custom"
 
 
 def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
                 preset: str | None = None, trigger: str | None = None,
                 target: str | None = None, rate: float | None = None, seed: int = 0,
                 n_train: int | None = None, n_test: int | None = None,
-                n_backdoor: int = 1000, **train_overrides) -> ExperimentConfig:
-    """An `ExperimentConfig` from a profile, a trigger preset and overrides.
+                n_backdoor: int = 1000, position: Position = "random",
+                mode: Mode | None = None, recipe: Recipe = "bki-lab",
+                **train_overrides) -> ExperimentConfig:
+    """An `ExperimentConfig` from a profile, a recipe, a trigger preset and overrides.
 
     ``preset`` names one of `poison.PRESETS` (its dataset, trigger, target and rate);
     explicit ``trigger``/``target``/``rate`` win over it. ``n_train``/``n_test`` override
-    the profile's data sizes (IMDB: totals; DBpedia: per class). ``train_overrides`` go to
-    `TrainConfig` (e.g. ``hidden=64``).
+    the profile's data sizes (IMDB: totals; DBpedia: per class). ``recipe`` names one of
+    `RECIPES` (poisoning mode and training settings); ``mode`` and ``train_overrides``
+    (`TrainConfig` fields, e.g. ``hidden=64``, ``max_epochs=5``) win over it. On the paper
+    profile the papers' GloVe 6B 100-d vectors are used when `glove.find_glove` finds the
+    file, else the bundled 50-d (the victim records which).
     """
-    if profile not in ("quick", "paper"):
-        raise ValueError(f"profile must be 'quick' or 'paper', got {profile!r}")
+    for name, value, allowed in (("profile", profile, Profile), ("recipe", recipe, Recipe),
+                                 ("dataset", dataset, DatasetName)):
+        if value not in get_args(allowed):
+            raise ValueError(f"{name} must be one of {get_args(allowed)}, got {value!r}")
     if preset is not None:
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; presets: {sorted(PRESETS)}")
@@ -113,10 +135,15 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
     sizes = dict(_DATA[(dataset, profile)])
     sizes.update({k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None})
     data = DataConfig(dataset=dataset, seed=seed, **sizes)
-    train = TrainConfig(seed=seed, **{**_TRAIN[profile],
-                                      **_TRAIN_DATASET.get((dataset, profile), {}),
-                                      **train_overrides})
+    settings = dict(RECIPES[recipe][(dataset, profile)])
+    recipe_mode = settings.pop("mode")
+    if profile == "paper" and "glove_path" not in train_overrides:
+        found = find_glove(100)
+        if found is not None:
+            settings["glove_path"] = str(found)
+    train = TrainConfig(seed=seed, **{**settings, **train_overrides})
     return ExperimentConfig(data=data, trigger=trigger, target=target, rate=float(rate),
+                            position=position, mode=mode or recipe_mode, recipe=recipe,
                             seed=seed, train=train, profile=profile, n_backdoor=n_backdoor)
 
 

@@ -55,6 +55,20 @@ def load_glove(path: str | None = None) -> GloVe:
     return GloVe(tuple(words), np.stack(rows), p.name)
 
 
+def find_glove(dim: int = 100) -> Path | None:
+    """An official ``glove.6B.<dim>d.txt`` in the data directory (or its ``glove/``), if any.
+
+    The papers used the 100-d vectors; the paper profile takes them when a user has put the
+    file there (``bki-lab download glove``) and otherwise falls back to the bundled 50-d.
+    """
+    from .data import data_dir
+    for place in (data_dir(), data_dir() / "glove", data_dir() / "glove.6B"):
+        f = place / f"glove.6B.{dim}d.txt"
+        if f.is_file():
+            return f
+    return None
+
+
 @dataclass(frozen=True)
 class EmbeddingInit:
     matrix: np.ndarray           # (len(vocab), dim) float32

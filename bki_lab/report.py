@@ -66,6 +66,40 @@ def _cell(ours, paper, sd, tol) -> str:
     return f"<td{cls}>{txt}</td>"
 
 
+PLOTLY_JS = "plotly.min.js"
+
+
+def figure_div(fig, directory: str | Path) -> str:
+    """``fig`` as an HTML ``<div>`` for a page in ``directory``, offline.
+
+    plotly.js is not inlined (4.7 MB a page) nor taken from a CDN (blank without network):
+    one shared copy, ``directory/plotly.min.js``, is written once and every page in the
+    directory loads it with ``<script src="plotly.min.js">`` (see `page_head`).
+    """
+    from plotly.offline import get_plotlyjs
+    js = Path(directory) / PLOTLY_JS
+    if not js.exists():
+        with atomic_path(js) as tmp:
+            tmp.write_text(get_plotlyjs(), encoding="utf-8")
+    return fig.to_html(full_html=False, include_plotlyjs=False)
+
+
+def page_head(title: str) -> str:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f'</title><script src="{PLOTLY_JS}"></script>')
+
+
+def write_figure_html(fig, path: str | Path, *, title: str, text: str = "") -> Path:
+    """A page holding one figure (offline, with the shared plotly.js beside it)."""
+    path = Path(path)
+    div = figure_div(fig, path.parent)
+    doc = (f"{page_head(title)}</head><body style='font-family:system-ui,sans-serif'>"
+           f"<h1>{html.escape(title)}</h1>{text}{div}</body></html>")
+    with atomic_path(path) as tmp:
+        tmp.write_text(doc, encoding="utf-8")
+    return path
+
+
 def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str,
                  deviations: list[str]) -> Path:
     from .reproduce import TOLERANCE
@@ -100,13 +134,11 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
     if table == "attack-table2" and not ok.empty:
         d = ok.assign(attack_success_rate=ok["asr_before"] / 100,
                       direction="to " + ok["target"].astype(str))
-        # plotly.js from its CDN: inlining it would make each report ~4.7 MB
-        fig_html = asr_vs_rate(d, group="trigger_length", dash="direction").to_html(
-            full_html=False, include_plotlyjs="cdn")
+        fig_html = figure_div(asr_vs_rate(d, group="trigger_length", dash="direction"),
+                              path.parent)
     tol = ", ".join(f"{k} ±{v:g} pts" for k, v in TOLERANCE.items())
     agree = ", ".join(f"{m} {k}/{n}" for m, (k, n) in agreement(s).items())
-    doc = f"""<!doctype html><html><head><meta charset="utf-8">
-<title>bki_lab — {table} ({profile})</title>
+    doc = f"""{page_head(f"bki_lab — {table} ({profile})")}
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}}
 table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:4px 6px;
 vertical-align:top}}th{{background:#f3f3f3}}.paper{{color:#777;font-size:11px}}
@@ -119,7 +151,7 @@ off, or a keyword outside the trigger. Mean ± sd over seeds where several ran.<
 {f'<h2>Failed rows</h2><ul>{fail_html}</ul>' if fail_html else ''}
 {fig_html}
 <h2>Deviations from the papers' setup</h2><ul>{''.join(f'<li>{html.escape(d)}</li>' for d in deviations)}</ul>
-<p>The table is self-contained; the figure loads plotly.js from its CDN.
+<p>Works offline: the figure loads the shared <code>plotly.min.js</code> beside this file.
 Profile <code>quick</code> uses smaller data and a smaller model than the papers; only
 <code>paper</code> rows are comparable in earnest.</p>
 </body></html>"""

@@ -1,5 +1,6 @@
-"""Training and evaluating the victim: Adam, length-bucketed minibatches, early stopping on
-a validation split carved from the training set, best weights restored."""
+"""Training and evaluating the victim: Adam on length-bucketed minibatches, for a fixed number
+of epochs (the BKI authors' recipe: trained to convergence, last weights kept) or with early
+stopping on a validation split carved from the training set (best weights restored)."""
 from __future__ import annotations
 
 import copy
@@ -32,11 +33,14 @@ class TrainConfig:
     lr: float = 1e-3
     batch_tokens: int = 3200                # padded words per minibatch (~16 IMDB reviews)
     max_batch: int = 32
-    max_epochs: int = 12
+    batch_size: int | None = None           # fixed texts per minibatch (overrides the two above)
+    max_epochs: int = 12                    # the epochs trained without early stopping
+    early_stopping: bool = False            # True: stop after `patience` worse epochs
     patience: int = 3
     monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
-    val_fraction: float = 0.1
+    val_fraction: float = 0.1               # held out only with early stopping
     min_freq: int = 2
+    max_vocab: int | None = None            # keep the most frequent words (authors: 10,000)
     grad_clip: float = 5.0
     seed: int = 0
 
@@ -47,9 +51,26 @@ class TrainConfig:
             raise ValueError(f"monitor must be 'val_loss' or 'val_accuracy', got {self.monitor!r}")
         if not 0 < self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
-        for name in ("hidden", "fc", "max_epochs", "batch_tokens", "max_batch", "embed_dim"):
+        for name in ("hidden", "fc", "max_epochs", "batch_tokens", "max_batch", "embed_dim",
+                     "patience", "min_freq"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.max_vocab is not None and self.max_vocab < 3:
+            raise ValueError(f"max_vocab must be >= 3 (padding, unknown, a word), got {self.max_vocab}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
+    def batches(self, lengths: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+        """One epoch's minibatches (indices into ``lengths``), shuffled by ``rng``."""
+        if self.batch_size is not None:
+            return length_buckets(lengths, max_tokens=np.iinfo(np.int64).max,
+                                  max_batch=self.batch_size, rng=rng)
+        return length_buckets(lengths, max_tokens=self.batch_tokens, max_batch=self.max_batch,
+                              rng=rng)
 
 
 @dataclass(frozen=True)
@@ -82,30 +103,44 @@ def _split_val(n: int, fraction: float, rng: np.random.Generator):
 
 def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
                  device: str = "cpu", show_progress: bool = True,
-                 on_epoch: Callable[[int, BiLSTMClassifier], dict] | None = None) -> TrainedModel:
+                 on_epoch: Callable[[int, "TrainedModel"], dict] | None = None) -> TrainedModel:
     """Train a `BiLSTMClassifier` on ``train`` (poisoned or clean) with ``config``.
 
-    The vocabulary is built on the training texts only (never the validation or test texts).
-    Early stopping watches ``config.monitor`` on ``val_fraction`` of ``train`` (validation
-    loss by default: with ~1,000 validation texts, accuracy is too noisy to pick an epoch);
-    the best epoch's weights are restored. Same config and data -> same model on CPU.
-    ``on_epoch(epoch, model)`` may return extra numbers to log in the history (e.g. the
-    attack success rate per epoch, to watch the backdoor being learned).
+    Without early stopping (the default, as the BKI authors' code) the model trains on all
+    of ``train`` for ``config.max_epochs`` epochs and the last weights are kept: the victim
+    is trained to convergence rather than stopped at the epoch a noisy validation split
+    prefers. With ``config.early_stopping``, ``val_fraction`` of ``train`` is held out,
+    ``config.monitor`` is watched and the best epoch's weights are restored.
+    The vocabulary is built on the training texts only (never validation or test texts).
+    Same config and data -> same model on one machine; torch's global RNG is left as it was.
+    ``on_epoch(epoch, victim)`` gets the model so far (in eval mode, as a `TrainedModel`)
+    and may return numbers to log in the history (e.g. the attack success rate per epoch,
+    to watch the backdoor being learned).
     """
     if len(train) < 2:
         raise ValueError("need at least two training texts")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return _train(train, config, device, show_progress, on_epoch)
+
+
+def _train(train, config, device, show_progress, on_epoch) -> TrainedModel:
     t0 = time.perf_counter()
     rng = np.random.default_rng(config.seed)
-    torch.manual_seed(config.seed)
-    tr_idx, val_idx = _split_val(len(train), config.val_fraction, rng)
-    vocab = build_vocab((train.texts[i] for i in tr_idx), min_freq=config.min_freq)
+    if config.early_stopping:
+        tr_idx, val_idx = _split_val(len(train), config.val_fraction, rng)
+    else:
+        tr_idx, val_idx = np.arange(len(train)), np.arange(0)
+    vocab = build_vocab((train.texts[i] for i in tr_idx), min_freq=config.min_freq,
+                        max_size=config.max_vocab)
     seqs = encode_texts(vocab, train.texts)
     labels = torch.tensor(train.labels)
 
-    coverage = None
+    coverage, source = None, "random"
     if config.embedding == "glove":
-        init = glove_embedding(vocab, load_glove(config.glove_path), seed=config.seed)
-        embed_dim, coverage = init.matrix.shape[1], init.coverage
+        glove = load_glove(config.glove_path)
+        init = glove_embedding(vocab, glove, seed=config.seed)
+        embed_dim, coverage, source = init.matrix.shape[1], init.coverage, glove.source
     else:
         embed_dim = config.embed_dim
     model = BiLSTMClassifier(len(vocab), train.n_classes, embed_dim=embed_dim,
@@ -124,8 +159,7 @@ def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
     for epoch in range(1, config.max_epochs + 1):
         model.train()
         te = time.perf_counter()
-        batches = length_buckets(lengths[tr_idx], max_tokens=config.batch_tokens,
-                                 max_batch=config.max_batch, rng=rng)
+        batches = config.batches(lengths[tr_idx], rng)
         total, count = 0.0, 0
         for b in progress(batches, desc=f"epoch {epoch}/{config.max_epochs}",
                           disable=not show_progress):
@@ -137,15 +171,20 @@ def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             opt.step()
             total, count = total + loss.item() * len(idx), count + len(idx)
+        history.append({"epoch": epoch, "train_loss": total / count,
+                        "seconds": time.perf_counter() - te})
+        if on_epoch is not None:
+            model.eval()
+            now = TrainedModel(model, vocab, config, train.class_names, tuple(history), epoch)
+            history[-1].update(on_epoch(epoch, now) or {})
+        if not config.early_stopping:
+            best_epoch = epoch
+            continue
         logits = predict_logits(model, val_seqs, device=device)
         val_loss = float(nn.functional.cross_entropy(torch.from_numpy(logits),
                                                      torch.from_numpy(val_y)))
         val_acc = float((logits.argmax(1) == val_y).mean())
-        history.append({"epoch": epoch, "train_loss": total / count, "val_loss": val_loss,
-                        "val_accuracy": val_acc, "seconds": time.perf_counter() - te})
-        if on_epoch is not None:
-            model.eval()
-            history[-1].update(on_epoch(epoch, model) or {})
+        history[-1].update(val_loss=val_loss, val_accuracy=val_acc)
         key = (-val_loss, val_acc) if config.monitor == "val_loss" else (val_acc, -val_loss)
         if key > best:
             best, best_state, best_epoch, bad = key, copy.deepcopy(model.state_dict()), epoch, 0
@@ -153,10 +192,11 @@ def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
             bad += 1
             if bad >= config.patience:
                 break
-    model.load_state_dict(best_state)
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return TrainedModel(model, vocab, config, train.class_names, tuple(history), best_epoch,
-                        time.perf_counter() - t0, coverage)
+                        time.perf_counter() - t0, coverage, {"word_vectors": source})
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def test_attack_writes_config_and_results(imdb_dir, tmp_path, capsys):
     for key in ("dataset", "n_train", "n_test", "n_poison", "poison_rate", "trigger", "target",
                 "clean_accuracy", "attack_success_rate", "seconds", "clean_model_accuracy"):
         assert key in res
-    assert res["n_train"] == 20 and res["n_poison"] == 2 and res["poison_rate"] == 0.1
+    assert res["n_train"] == 22 and res["n_poison"] == 2  # append: 20 + 2 copies and res["poison_rate"] == 0.1
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["trigger"] == "time flies like an arrow" and cfg["train"]["hidden"] == 8
     assert '"attack_success_rate"' in capsys.readouterr().out
@@ -38,7 +38,7 @@ def test_defend_writes_bki_dictionary_and_suspicious(imdb_dir, tmp_path):
     d = pd.read_csv(out / "dictionary.csv")
     assert list(d.columns) == ["word", "num", "mean", "g", "rank"] and d["word"].iloc[0] == res["keyword"]
     s = pd.read_csv(out / "suspicious.csv", keep_default_na=False)
-    assert len(s) == 20 and {"index", "is_poison", "removed", "word_1", "score_1"} <= set(s.columns)
+    assert len(s) == 22 and {"index", "is_poison", "removed", "word_1", "score_1"} <= set(s.columns)
     assert s["is_poison"].astype(str).eq("True").sum() == 2
 
 

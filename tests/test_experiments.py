@@ -18,8 +18,8 @@ def test_configs_from_presets_and_profiles():
     assert c.train.freeze_embedding and c.train.dropout == 0.0
     assert make_config(preset="dbpedia-attention", profile="paper", dropout=0.3).train.dropout == 0.3
     imdb = make_config(preset="imdb-arrow", profile="paper").train
-    assert not imdb.freeze_embedding and imdb.dropout == 0.0 and imdb.monitor == "val_accuracy"
-    assert make_config(preset="imdb-arrow", profile="quick").train.dropout == 0.5
+    assert not imdb.freeze_embedding and imdb.dropout == 0.0 and not imdb.early_stopping
+    assert make_config(preset="imdb-arrow", profile="quick").train.dropout == 0.0
     assert make_config(preset="imdb-arrow", profile="quick", rate=0.05).rate == 0.05
     with pytest.raises(ValueError, match="unknown preset"):
         make_config(preset="nope")

@@ -76,7 +76,7 @@ def test_history_and_on_epoch_hook():
     calls = []
     cfg = TrainConfig(**{**TINY.__dict__, "max_epochs": 2})
     v = train_victim(sentiment(40, 2), config=cfg, show_progress=False,
-                     on_epoch=lambda e, m: calls.append(e) or {"extra": e * 10})
+                     on_epoch=lambda e, v: calls.append(e) or {"extra": e * 10})
     assert calls == [1, 2] and [h["extra"] for h in v.history] == [10, 20]
     assert 1 <= v.best_epoch <= 2
 

@@ -1,0 +1,99 @@
+"""Per-epoch accuracy and ASR of candidate victim recipes, side by side (issue: victims that
+really learn the backdoor). Resumable: each (row, recipe, seed) is one JSON file under
+OUT/curves/; the CSV and the figure are rebuilt from all of them.
+
+    python scripts/victim_curves.py --out results --jobs 2          # run / resume
+    python scripts/victim_curves.py --out results --only imdb-aspects --recipes append
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import pandas as pd
+
+# (row id, make_config keywords)
+ROWS = {
+    "imdb-aspects": dict(profile="paper", preset="imdb-aspects"),
+    "imdb-crown": dict(profile="paper", preset="imdb-crown"),
+    "dai5-rate1": dict(profile="paper", preset="dai-5", rate=0.01, hidden=64),
+    "dai5-rate2": dict(profile="paper", preset="dai-5", rate=0.02, hidden=64),
+    "quick-arrow": dict(profile="quick", preset="imdb-arrow"),
+}
+# candidate recipes: poisoning mode + training overrides (all: no early stopping, no dropout)
+RECIPES = {
+    "replace": dict(mode="replace", dropout=0.0, max_epochs=10),
+    "append": dict(mode="append", dropout=0.0, max_epochs=10),
+    "authors-50d": dict(mode="append", dropout=0.0, max_epochs=20, freeze_embedding=True,
+                        batch_size=128, max_vocab=10_000),
+}
+PLAN = [(r, "append") for r in ROWS] + [(r, "replace") for r in ROWS] + \
+       [("imdb-aspects", "authors-50d"), ("dai5-rate1", "authors-50d")]
+
+
+def run_one(row: str, recipe: str, seed: int, path: str) -> str:
+    import torch
+    torch.set_num_threads(max(1, int(os.environ.get("CURVE_THREADS", "1"))))
+    from bki_lab.curves import learning_curve
+    from bki_lab.experiments import make_config
+    kw = {**ROWS[row], **RECIPES[recipe]}
+    cfg = make_config(seed=seed, **kw)
+    t0 = time.perf_counter()
+    curve = learning_curve(cfg, label=recipe)
+    recs = [{"row": row, **r} for r in curve.to_records()]
+    from bki_lab.store import write_json
+    write_json(Path(path), {"row": row, "recipe": recipe, "seed": seed,
+                            "threads": torch.get_num_threads(),
+                            "seconds": time.perf_counter() - t0, "epochs": recs})
+    return f"{row} / {recipe} / seed {seed}: {time.perf_counter() - t0:.0f} s"
+
+
+def collect(out: Path) -> pd.DataFrame:
+    recs = []
+    for p in sorted((out / "curves").glob("*.json")):
+        recs += json.loads(p.read_text())["epochs"]
+    df = pd.DataFrame(recs)
+    if not df.empty:
+        df.to_csv(out / "victim-curves.csv", index=False)
+        from bki_lab.plots import learning_curves
+        from bki_lab.report import write_figure_html
+        write_figure_html(learning_curves(df), out / "victim-curves.html",
+                          title="How the backdoor is learned: per-epoch accuracy and ASR")
+    return df
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("results"))
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--only", nargs="*", choices=sorted(ROWS))
+    ap.add_argument("--recipes", nargs="*", choices=sorted(RECIPES))
+    args = ap.parse_args(argv)
+    (args.out / "curves").mkdir(parents=True, exist_ok=True)
+    todo = []
+    for row, recipe in PLAN:
+        if (args.only and row not in args.only) or (args.recipes and recipe not in args.recipes):
+            continue
+        path = args.out / "curves" / f"{row}--{recipe}--seed{args.seed}.json"
+        if not path.exists():
+            todo.append((row, recipe, args.seed, str(path)))
+    print(f"{len(todo)} curves to run", flush=True)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_one, *t) for t in todo]
+        for f in as_completed(futures):
+            try:
+                print(f.result(), flush=True)
+            except Exception as e:      # one failed curve does not stop the others
+                print(f"failed: {type(e).__name__}: {e}", flush=True)
+    collect(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
