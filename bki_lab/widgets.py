@@ -33,8 +33,8 @@ class Controls:
 
 def attack_controls(run: Callable[..., Any], *, dataset: str = "imdb",
                     class_names: tuple[str, ...] = ("negative", "positive"),
-                    preset: str = "imdb-arrow") -> Controls:
-    """Trigger / target / rate controls and a Run button that calls
+                    preset: str = "imdb-arrow", action: str = "poison + train") -> Controls:
+    """Trigger / target / rate controls and a button labelled ``action`` that calls
     ``run(trigger=..., target=..., rate=...)`` (e.g. a lambda over `run_attack`)."""
     names = [n for n, p in PRESETS.items() if p.dataset == dataset]
     ps = PRESETS[preset]
@@ -43,7 +43,8 @@ def attack_controls(run: Callable[..., Any], *, dataset: str = "imdb",
     target_w = W.Dropdown(options=list(class_names), value=ps.target, description="target")
     rate_w = W.FloatSlider(value=ps.rate, min=0.005, max=0.1, step=0.005, readout_format=".1%",
                            description="rate α")
-    button = W.Button(description="poison + train", button_style="primary", icon="play")
+    button = W.Button(description=action, button_style="primary", icon="play",
+                      layout=W.Layout(width="auto"))
     out = W.Output()
     c = Controls(W.VBox([preset_w, trigger_w, W.HBox([target_w, rate_w]), button, out]),
                  parts=dict(preset=preset_w, trigger=trigger_w, target=target_w, rate=rate_w,
@@ -107,20 +108,18 @@ def p_explorer(scores, *, is_poison: np.ndarray | None = None, trigger: tuple[st
 def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
                 trigger_len: int, p: int = 5) -> Controls:
     """Pick a poisoned, a clean or any text by index and see its word-impact heatmap."""
-    poisoned = np.flatnonzero(is_poison)
-    clean = np.flatnonzero(~np.asarray(is_poison))
-    kind = W.ToggleButtons(options=["poisoned", "clean", "by index"], value="poisoned"
-                           if len(poisoned) else "clean", description="text")
+    pools = {"poisoned": np.flatnonzero(is_poison), "clean": np.flatnonzero(~np.asarray(is_poison))}
+    kinds = [k for k in ("poisoned", "clean") if len(pools[k])] + ["by index"]
+    kind = W.ToggleButtons(options=kinds, value=kinds[0], description="text")
     index = W.BoundedIntText(value=0, min=0, max=len(scores) - 1, description="index")
-    nth = W.IntSlider(value=0, min=0, max=max(len(poisoned), len(clean)) - 1,
-                      description="n-th", continuous_update=False)
+    nth = W.IntSlider(value=0, min=0, max=max(len(pools[kinds[0]]) - 1, 0)
+                      if kinds[0] in pools else 0, description="n-th", continuous_update=False)
     out = W.Output()
     c = Controls(W.VBox([kind, W.HBox([nth, index]), out]),
                  parts=dict(kind=kind, index=index, nth=nth, output=out))
+    syncing = []          # set while the picker itself moves the index box
 
-    def update(_=None):
-        pool = {"poisoned": poisoned, "clean": clean}.get(kind.value)
-        i = int(index.value) if pool is None else int(pool[min(nth.value, len(pool) - 1)])
+    def draw(i: int):
         c.state["index"] = i
         trig = (list(range(positions[i], positions[i] + trigger_len)) if is_poison[i] else [])
         with out:
@@ -129,7 +128,41 @@ def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
                                       trigger_positions=trig,
                                       title=f"text {i} ({'poisoned' if is_poison[i] else 'clean'})"))
 
-    for w in (kind, index, nth):
-        w.observe(update, "value")
+    def update(_=None):
+        pool = pools.get(kind.value)
+        nth.disabled = pool is None
+        if pool is None:
+            draw(int(index.value))
+            return
+        i = int(pool[nth.value])
+        syncing.append(True)
+        index.value = i                   # the index box always shows the text drawn
+        syncing.pop()
+        draw(i)
+
+    def on_kind(change):
+        pool = pools.get(change["new"])
+        if pool is not None:              # the slider spans exactly this pool
+            syncing.append(True)
+            nth.value = 0
+            nth.max = len(pool) - 1
+            syncing.pop()
+            nth.description = f"n-th of {len(pool)}"
+        update()
+
+    def on_index(change):
+        if syncing:
+            return
+        if kind.value != "by index":      # typing an index means "this text"
+            kind.value = "by index"       # (on_kind draws it)
+        else:
+            update()
+
+    kind.observe(on_kind, "value")
+    index.observe(on_index, "value")
+    nth.observe(lambda ch: None if syncing else update(), "value")
+    if kinds[0] in pools:
+        nth.description = f"n-th of {len(pools[kinds[0]])}"
     update()
     return c
+

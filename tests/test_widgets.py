@@ -25,14 +25,31 @@ def test_text_picker_switches_between_poisoned_clean_and_index():
     poison = np.array([True, False, True, False])
     c = widgets.text_picker(scores(), is_poison=poison, positions=np.array([1, -1, 0, -1]),
                             trigger_len=1, p=1)
-    assert c.state["index"] == 0
+    assert c.state["index"] == 0 and c.parts["nth"].max == 1     # 2 poisoned texts
     c.parts["nth"].value = 1
-    assert c.state["index"] == 2
+    assert c.state["index"] == 2 and c.parts["index"].value == 2  # the box shows the text
+    assert c.parts["kind"].value == "poisoned"
     c.parts["kind"].value = "clean"
+    assert c.state["index"] == 1 and c.parts["nth"].max == 1
+    c.parts["nth"].value = 1
     assert c.state["index"] == 3
     c.parts["kind"].value = "by index"
+    assert c.parts["nth"].disabled
     c.parts["index"].value = 1
     assert c.state["index"] == 1
+
+
+def test_text_picker_index_box_is_never_ignored():
+    poison = np.array([True, False, True, False])
+    c = widgets.text_picker(scores(), is_poison=poison, positions=np.array([1, -1, 0, -1]),
+                            trigger_len=1, p=1)
+    c.parts["index"].value = 3                       # typed while "poisoned" is chosen
+    assert c.parts["kind"].value == "by index" and c.state["index"] == 3
+
+
+def test_attack_controls_button_says_what_it_does():
+    c = widgets.attack_controls(lambda **kw: None, action="poison")
+    assert c.parts["button"].description == "poison"
 
 
 def test_attack_controls_fill_presets_and_run_on_click_only():
