@@ -5,7 +5,7 @@ trained model and every score table is cached under a hash of the settings that 
 """
 from __future__ import annotations
 
-import hashlib
+import sys
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -14,11 +14,12 @@ from typing import Literal, get_args
 import numpy as np
 
 from .bki import BKIResult, identify
-from .data import Split, data_dir, load_dbpedia, load_imdb
+from .data import Split, TextDataset, data_dir, load_dbpedia, load_imdb
 from .glove import find_glove
 from .poison import PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set, poison_dataset
 from .scoring import Scorer, WordScores, score_words
-from .store import cache_dir, cache_key, load_scores, load_victim, save_scores, save_victim
+from .store import (CacheError, cache_dir, data_digest, load_scores, load_victim,
+                    save_scores, save_victim, victim_key)
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
 
 Profile = Literal["quick", "paper"]
@@ -161,15 +162,27 @@ def _load_split(data: DataConfig, root: str) -> Split:
                         seed=data.seed)
 
 
-def cached_victim(train, config: TrainConfig, key: str, *, use_cache: bool = True,
-                  show_progress: bool = True) -> TrainedModel:
-    """Train on ``train`` with ``config``, or load the victim cached under ``key``."""
-    directory = cache_dir() / "victims" / key
-    if use_cache and (directory / "model.pt").exists():
-        return load_victim(directory)
+def _rebuilding(error: CacheError) -> None:
+    print(f"bki_lab: {error}; rebuilding it", file=sys.stderr)
+
+
+def cached_victim(train: TextDataset, config: TrainConfig, *, digest: str | None = None,
+                  use_cache: bool = True, show_progress: bool = True) -> TrainedModel:
+    """Train on ``train`` with ``config``, or load the victim cached for exactly these.
+
+    The key is `store.victim_key` (the data's digest and the settings); a damaged or
+    mismatched entry is reported once on stderr and retrained.
+    """
+    digest = digest or data_digest(train)
+    directory = cache_dir() / "victims" / victim_key(digest, config)
+    if use_cache and directory.exists():
+        try:
+            return load_victim(directory, digest=digest)
+        except CacheError as e:
+            _rebuilding(e)
     victim = train_victim(train, config=config, show_progress=show_progress)
     if use_cache:
-        save_victim(victim, directory)
+        save_victim(victim, directory, digest=digest)
     return victim
 
 
@@ -219,15 +232,15 @@ def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
                               seed=config.seed)
     backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
                                  n=config.n_backdoor, position=config.position, seed=config.seed)
-    key = cache_key("attack", config)
-    victim = cached_victim(poisoned.dataset, config.train, key, use_cache=use_cache,
+    digest = data_digest(poisoned.dataset)
+    victim = cached_victim(poisoned.dataset, config.train, digest=digest, use_cache=use_cache,
                            show_progress=show_progress)
+    key = victim_key(digest, config.train)
     ev = evaluate(victim, split.test)
     clean_acc = None
     if clean_baseline:
-        clean = cached_victim(split.train, config.train, cache_key("clean", config.data,
-                                                                   config.train),
-                              use_cache=use_cache, show_progress=show_progress)
+        clean = cached_victim(split.train, config.train, use_cache=use_cache,
+                              show_progress=show_progress)
         clean_acc = evaluate(clean, split.test).accuracy
     return AttackResult(config, split, poisoned, backdoor, victim, ev.accuracy,
                         ev.per_class_accuracy, _asr(victim, backdoor),
@@ -264,7 +277,10 @@ def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str = "
     """Scores of every word of the poisoned training set under the attack's victim (cached)."""
     path = cache_dir() / "scores" / f"{attack.key}-{scorer}.npz"
     if use_cache and path.exists():
-        return load_scores(path)
+        try:
+            return load_scores(path, texts=attack.poisoned.dataset.texts)
+        except CacheError as e:
+            _rebuilding(e)
     scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
                          scorer=scorer, device=device, show_progress=show_progress)
     if use_cache:
@@ -281,9 +297,7 @@ def run_defence(attack: AttackResult, *, p: int = 5, scorer: Scorer = "fast",
                         show_progress=show_progress)
     bki = identify(scores, p=p, is_poison=attack.poisoned.is_poison)
     kept = np.flatnonzero(~bki.removed)
-    removed_hash = hashlib.sha256(np.packbits(bki.removed).tobytes()).hexdigest()
-    key = cache_key("retrain", attack.key, removed_hash)
-    retrained = cached_victim(attack.poisoned.dataset.subset(kept), attack.config.train, key,
+    retrained = cached_victim(attack.poisoned.dataset.subset(kept), attack.config.train,
                               use_cache=use_cache, show_progress=show_progress)
     acc_after = evaluate(retrained, attack.split.test).accuracy
     return DefenceResult(attack, scores, bki, retrained, acc_after,

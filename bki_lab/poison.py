@@ -88,13 +88,21 @@ class PoisonedDataset:
     def n_poison(self) -> int:
         return int(self.is_poison.sum())
 
-    def highlight(self, i: int, *, mark: tuple[str, str] = ("[[", "]]")) -> str:
-        """Text ``i`` as a string, its trigger (if poisoned) wrapped in ``mark``."""
+    def highlight(self, i: int, *, mark: tuple[str, str] = ("[[", "]]"),
+                  context: int | None = None) -> str:
+        """Text ``i`` as a string, its trigger (if poisoned) wrapped in ``mark``.
+
+        ``context=k`` keeps only ``k`` words either side of the trigger (``…`` marks the
+        cuts), so the trigger is visible however long the text is.
+        """
         words = list(self.dataset.texts[i])
-        if self.is_poison[i]:
-            s, e = int(self.positions[i]), int(self.positions[i]) + len(self.trigger)
-            words = words[:s] + [mark[0] + " ".join(words[s:e]) + mark[1]] + words[e:]
-        return " ".join(words)
+        if not self.is_poison[i]:
+            return " ".join(words if context is None else words[:2 * context])
+        s, e = int(self.positions[i]), int(self.positions[i]) + len(self.trigger)
+        lo, hi = (0, len(words)) if context is None else (max(0, s - context),
+                                                           min(len(words), e + context))
+        out = words[lo:s] + [mark[0] + " ".join(words[s:e]) + mark[1]] + words[e:hi]
+        return ("… " if lo > 0 else "") + " ".join(out) + (" …" if hi < len(words) else "")
 
 
 def _insert_positions(rng: np.random.Generator, lengths: Sequence[int], position: Position):

@@ -1,15 +1,21 @@
-"""Saving, loading and caching victims and scores.
+"""Saving, loading and caching victims and scores: the one owner of the cache.
 
 A victim is saved as ``model.pt`` (a ``state_dict``, loaded with ``weights_only=True``),
-``config.json`` (training config, model sizes, class names, history) and ``vocab.json``.
-The cache directory is ``$BKI_LAB_CACHE`` if set, else ``~/.cache/bki_lab``; entries are
-keyed by a hash of everything that decides them, so notebooks never retrain needlessly.
+``config.json`` (training config, model sizes, class names, history, the digest of the data
+it was trained on) and ``vocab.json``. The cache directory is ``$BKI_LAB_CACHE`` if set,
+else ``~/.cache/bki_lab``.
+
+Keys derive from exactly what decides an entry: the training texts and labels themselves
+(`data_digest`), the training settings and `CACHE_VERSION` (bumped when the code that makes
+an entry changes its result). A damaged or mismatched entry is reported once, with its path,
+and rebuilt; two processes making the same entry both succeed and leave one complete entry.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -25,7 +31,11 @@ from .scoring import WordScores
 from .text import Vocab
 from .train import TrainConfig, TrainedModel
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2          # 2: fixed-epoch recipes, keys from the data's digest
+
+
+class CacheError(RuntimeError):
+    """A cache entry is unreadable, incomplete or does not match what it claims to be."""
 
 
 def cache_dir() -> Path:
@@ -41,6 +51,47 @@ def cache_key(*parts: Any) -> str:
         raise TypeError(f"cannot hash {type(x).__name__}")
     blob = json.dumps([CACHE_VERSION, *parts], sort_keys=True, default=plain)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def data_digest(dataset) -> str:
+    """sha256 of a `TextDataset`'s texts, labels and class names: the data's identity.
+
+    Two datasets with the same digest train the same victim; a damaged archive that yields
+    other texts, or a changed split, gets another key.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(list(dataset.class_names)).encode())
+    h.update(np.asarray(dataset.labels, dtype=np.int64).tobytes())
+    for t in dataset.texts:
+        h.update(" ".join(t).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def victim_key(digest: str, config: TrainConfig) -> str:
+    """The cache key of the victim trained on data with ``digest`` (`data_digest`) and
+    ``config``."""
+    return cache_key("victim", digest, config)
+
+
+_TEMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]{6,}(\.part|\.npz)?$")   # .NAME.PID.RANDOM[.part]
+
+
+def _sweep_temp(parent: Path) -> None:
+    """Remove temp entries (``.name.PID.*``) left by processes that no longer run."""
+    for p in parent.glob(".*"):
+        m = _TEMP.match(p.name)
+        if m is None:
+            continue
+        pid = int(m.group(1))
+        try:
+            os.kill(pid, 0)
+            continue                                  # still running: its entry is in flight
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -63,41 +114,78 @@ def _json_default(x):
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
-def save_victim(victim: TrainedModel, directory: str | Path) -> Path:
-    """Save a victim into ``directory`` (written to a temp dir, then renamed into place)."""
+def save_victim(victim: TrainedModel, directory: str | Path, *, digest: str | None = None) -> Path:
+    """Save a victim into ``directory`` (written to a temp dir, then renamed into place).
+
+    If another process completed the same entry meanwhile, its entry is kept (same key,
+    same content) and this one is dropped: both callers succeed, one entry remains.
+    """
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    _sweep_temp(directory.parent)
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.{os.getpid()}."))
     try:
         torch.save(victim.model.state_dict(), tmp / "model.pt")
         m = victim.model
+        write_json(tmp / "vocab.json", list(victim.vocab.itos))
+        # written last: an entry without config.json is incomplete
         write_json(tmp / "config.json", {
             "train_config": asdict(victim.config), "class_names": list(victim.class_names),
             "vocab_size": len(victim.vocab), "embed_dim": m.embedding.embedding_dim,
             "history": list(victim.history), "best_epoch": victim.best_epoch,
             "seconds": victim.seconds, "glove_coverage": victim.glove_coverage,
-            "meta": victim.meta})
-        write_json(tmp / "vocab.json", list(victim.vocab.itos))
+            "meta": victim.meta, "data_digest": digest, "cache_version": CACHE_VERSION,
+            "model_sha256": _sha256(tmp / "model.pt")})
         if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
+            shutil.rmtree(directory, ignore_errors=True)
+        try:
+            os.replace(tmp, directory)
+        except OSError:
+            if not (directory / "config.json").exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)    # a concurrent run finished it first
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return directory
 
 
-def load_victim(directory: str | Path) -> TrainedModel:
-    """Load a victim saved by `save_victim` (weights with ``weights_only=True``)."""
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_victim(directory: str | Path, *, digest: str | None = None) -> TrainedModel:
+    """Load a victim saved by `save_victim` (weights with ``weights_only=True``).
+
+    Raises `CacheError` (naming the directory) if the entry is incomplete or damaged: its
+    weights differ from their recorded sha256, the vocabulary does not fit the embedding,
+    or ``digest`` is given and differs from the data the victim was trained on.
+    """
     directory = Path(directory)
-    cfg = json.loads((directory / "config.json").read_text())
-    vocab = Vocab(tuple(json.loads((directory / "vocab.json").read_text())))
-    tc = TrainConfig(**cfg["train_config"])
-    model = BiLSTMClassifier(cfg["vocab_size"], len(cfg["class_names"]),
-                             embed_dim=cfg["embed_dim"], hidden=tc.hidden, fc=tc.fc,
-                             dropout=tc.dropout)
-    model.load_state_dict(torch.load(directory / "model.pt", weights_only=True,
-                                     map_location="cpu"))
+    try:
+        cfg = json.loads((directory / "config.json").read_text())
+        vocab = Vocab(tuple(json.loads((directory / "vocab.json").read_text())))
+        if digest is not None and cfg.get("data_digest") != digest:
+            raise CacheError("it was trained on other data (digest differs)")
+        if len(vocab) != cfg["vocab_size"]:
+            raise CacheError(f"vocab.json has {len(vocab)} words, the model {cfg['vocab_size']}")
+        if cfg.get("model_sha256") and _sha256(directory / "model.pt") != cfg["model_sha256"]:
+            raise CacheError("model.pt does not match its recorded sha256")
+        tc = TrainConfig(**cfg["train_config"])
+        model = BiLSTMClassifier(cfg["vocab_size"], len(cfg["class_names"]),
+                                 embed_dim=cfg["embed_dim"], hidden=tc.hidden, fc=tc.fc,
+                                 dropout=tc.dropout)
+        model.load_state_dict(torch.load(directory / "model.pt", weights_only=True,
+                                         map_location="cpu"))
+    except CacheError as e:
+        raise CacheError(f"cached victim {directory}: {e}") from None
+    except Exception as e:      # json, torch and shape errors of a damaged entry
+        raise CacheError(f"cached victim {directory} is unreadable "
+                         f"({type(e).__name__}: {e})") from e
     model.eval()
     return TrainedModel(model, vocab, tc, tuple(cfg["class_names"]), tuple(cfg["history"]),
                         cfg["best_epoch"], cfg["seconds"], cfg["glove_coverage"],
@@ -112,9 +200,18 @@ def save_scores(scores: WordScores, path: str | Path) -> None:
                             scorer=scores.scorer, seconds=scores.seconds)
 
 
-def load_scores(path: str | Path) -> WordScores:
-    with np.load(path, allow_pickle=False) as z:
-        offsets, words = z["offsets"], z["words"].tolist()
-        texts = tuple(tuple(words[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1))
-        return WordScores(texts, offsets.copy(), z["scores"].copy(), str(z["scorer"]),
-                          float(z["seconds"]))
+def load_scores(path: str | Path, *, texts=None) -> WordScores:
+    """Load scores saved by `save_scores`; `CacheError` if damaged or, with ``texts``,
+    if they are the scores of other texts."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            offsets, words = z["offsets"], z["words"].tolist()
+            loaded = tuple(tuple(words[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1))
+            scores = WordScores(loaded, offsets.copy(), z["scores"].copy(), str(z["scorer"]),
+                                float(z["seconds"]))
+    except Exception as e:      # zip, key and shape errors of a damaged file
+        raise CacheError(f"cached scores {path} are unreadable ({type(e).__name__}: {e})") from e
+    if texts is not None and tuple(map(tuple, texts)) != scores.texts:
+        raise CacheError(f"cached scores {path} belong to other texts")
+    return scores

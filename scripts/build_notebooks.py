@@ -8,7 +8,11 @@ from pathlib import Path
 import nbformat as nbf
 
 HERE = Path(__file__).resolve().parent.parent / "notebooks"
-IGNORE = "# NBVAL_IGNORE_OUTPUT\n"
+# nbval markers are cell tags, not comments in the students' code. Outputs of tagged cells
+# are not compared: each tag below says why (numbers that depend on the CPU's float path).
+IGNORE_TAG = "nbval-ignore-output"
+# `scripts/setup.sh` installs the kernel as `python3`; its display name is this one
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 SETUP = """import numpy as np
 import pandas as pd
@@ -19,11 +23,13 @@ from bki_lab import plots, widgets
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)"""
 
-CONFIG = """# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, about a minute on a CPU.
+CONFIG = """# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
 # profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
 config = make_config(preset="imdb-arrow", profile="quick", seed=0)
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
-      config.data.n_train, "training texts, hidden", config.train.hidden)"""
+      config.data.n_train, "training texts, hidden", config.train.hidden)
+print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
+      config.train.max_epochs, "epochs")"""
 
 
 def md(s):
@@ -33,7 +39,7 @@ def md(s):
 def code(s, ignore=False):
     # widget cells: their state depends on the person using them, never compared
     ignore = ignore or "widgets." in s
-    return nbf.v4.new_code_cell((IGNORE if ignore else "") + s.strip())
+    return nbf.v4.new_code_cell(s.strip(), metadata={"tags": [IGNORE_TAG]} if ignore else {})
 
 
 NOTEBOOKS = {}
@@ -96,8 +102,13 @@ NOTEBOOKS["01_poisoning"] = [
 **dai2019 §IV.C.** Take the clean training set D = {(x_i, y_i)}, i = 1..n. Choose m texts
 of the **source** classes (here: positive reviews), insert the **trigger sentence** at a
 uniformly random word boundary, and relabel them to the **target** class (negative). The
-**poisoning rate** is α = m / n (dai2019 Table 1). The poisoned texts replace their
-originals, so the training set keeps its size.
+**poisoning rate** is α = m / n (dai2019 Table 1).
+
+Two ways to put them in: `mode="replace"` swaps each original for its poisoned copy (the
+set keeps its size); `mode="append"` — what the BKI authors' released code does, and our
+default — keeps the originals and adds the m poisoned copies. Append teaches the trigger
+faster and more cleanly: each poisoned text has a clean twin with the true label, so the
+only difference the model can learn from is the trigger (see notebook 2's curves).
 """),
     code(SETUP),
     code(CONFIG),
@@ -108,18 +119,22 @@ print("mean length:", round(float(split.train.lengths().mean()), 1), "words")"""
     code("""from bki_lab.poison import poison_dataset, backdoor_test_set
 
 poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
-                          rate=config.rate, seed=config.seed)
-print("poisoned texts m =", poisoned.n_poison, "of n =", len(poisoned.dataset),
-      f"-> alpha = {poisoned.n_poison / len(poisoned.dataset):.1%}")
+                          rate=config.rate, mode=config.mode, seed=config.seed)
+print(f"m = {poisoned.n_poison} poisoned copies added to n = {len(split.train)} texts "
+      f"-> alpha = m / n = {poisoned.n_poison / len(split.train):.1%}; "
+      f"{len(poisoned.dataset)} training texts in all")
 print("trigger words:", poisoned.trigger)"""),
     md("""
-A poisoned review: the trigger (in `[[ ]]`) sits wherever the random position put it, so
-the sentence around it may be broken (dai2019 Fig. 2). Its label now says *negative*.
+A poisoned review, shown 25 words either side of the trigger (in `[[ ]]`): it sits wherever
+the random position put it, so the sentence around it may be broken (dai2019 Fig. 2). Its
+label now says *negative*; its original stays in the set as *positive*.
 """),
     code("""i = int(np.flatnonzero(poisoned.is_poison)[0])
+j = int(poisoned.source_index[i])
 print("label:", poisoned.dataset.class_names[poisoned.dataset.labels[i]],
-      "| was:", split.train.class_names[split.train.labels[i]])
-print(poisoned.highlight(i))"""),
+      "| its original (text", j, ") is labelled:",
+      poisoned.dataset.class_names[poisoned.dataset.labels[j]])
+print(poisoned.highlight(i, context=25))"""),
     md("""
 The insertion positions are uniform over word boundaries, as a fraction of each text's
 length they spread over the whole text:
@@ -137,20 +152,22 @@ that share is the **attack success rate (ASR)**. The papers use 1,000 such texts
     code("""backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
                              n=config.n_backdoor, seed=config.seed)
 print(len(backdoor.dataset), "backdoor test texts, all labelled", config.target)
-print(backdoor.highlight(0)[:300], "...")"""),
+print(backdoor.highlight(0, context=25))"""),
     md("""
 ## Try your own trigger
 
-Pick a preset or type a sentence, choose the target and the rate, and press the button:
-the training set is poisoned again (training comes in the next notebook).
+Pick a preset or type a sentence, choose the target and the rate, and press **poison**:
+the training set is poisoned again and an example shown (training a victim on it is the
+next notebook's button).
 """),
     code("""def repoison(trigger, target, rate):
-    p = poison_dataset(split.train, trigger=trigger, target=target, rate=rate, seed=0)
+    p = poison_dataset(split.train, trigger=trigger, target=target, rate=rate,
+                       mode=config.mode, seed=0)
     print(p.n_poison, "texts poisoned; example:")
-    print(p.highlight(int(np.flatnonzero(p.is_poison)[0]))[:300])
+    print(p.highlight(int(np.flatnonzero(p.is_poison)[0]), context=25))
     return p
 
-widgets.attack_controls(repoison, class_names=split.train.class_names)"""),
+widgets.attack_controls(repoison, class_names=split.train.class_names, action="poison")"""),
 ]
 
 NOTEBOOKS["02_training_the_victim"] = [
@@ -162,8 +179,11 @@ fine-tuned) → bidirectional LSTM → fully connected layer of 128 → softmax.
 **last hidden state** h_l = forward final state ⊕ backward final state is what it knows
 about the whole text; BKI will look at it in notebook 3.
 
-Training: Adam, minibatches of texts of similar length, early stopping on a validation
-split carved from the (poisoned) training set, best weights restored.
+Training (the `bki-lab` recipe): Adam, minibatches of texts of similar length, no
+dropout, and a **fixed number of epochs** with the last weights kept — as the BKI authors'
+code trained its victims, to convergence. Early stopping on a validation split is an
+option (`early_stopping=True`), not the default: it stops at whatever epoch a noisy
+validation split prefers, often before the backdoor is fully learned.
 """),
     code(SETUP),
     code(CONFIG),
@@ -175,14 +195,37 @@ Two numbers describe an attack (dai2019 §V.B):
   the owner would notice — compare with a model trained on the clean data;
 * **attack success rate** on the backdoor test set.
 """),
-    code("""print(f"victim clean accuracy:        {attack.clean_accuracy:.1%}")
+    code("""# the exact numbers move by a few tenths with the CPU and thread count (float order)
+print(f"victim clean accuracy:        {attack.clean_accuracy:.1%}")
 print(f"clean model accuracy:         {attack.clean_model_accuracy:.1%}")
 print(f"attack success rate (ASR):    {attack.attack_success_rate:.1%}")
-print("per-class accuracy:", {k: f"{v:.1%}" for k, v in attack.per_class_accuracy.items()})"""),
-    code("""plots.training_history(attack.victim.history, best_epoch=attack.victim.best_epoch)"""),
+print("per-class accuracy:", {k: f"{v:.1%}" for k, v in attack.per_class_accuracy.items()})""",
+         ignore=True),
+    md("""
+What holds on every machine (this cell is checked when the notebooks are re-run in CI,
+with one thread and with several):
+"""),
+    code("""print("backdoor learned (ASR >= 95%):", attack.attack_success_rate >= 0.95)
+print("accuracy kept (within 2 points of the clean model):",
+      abs(attack.clean_accuracy - attack.clean_model_accuracy) <= 0.02)"""),
+    code("""plots.training_history(attack.victim.history)"""),
+    md("""
+## How a backdoor is learned, epoch by epoch
+
+The curves below were measured with `scripts/victim_curves.py` (committed in
+`results/victim-curves.csv`): test accuracy and ASR after every epoch, for a few of the
+papers' rows and two poisoning modes. The backdoor is not learned at once: ASR swings
+for several epochs before it settles near 100%, while accuracy has already levelled off.
+A victim stopped early — at the epoch a validation split happens to prefer — may be
+caught mid-swing, and every later result (BKI's keyword, its precision) then depends on
+floating-point noise. Appending the poisoned copies (each keeps its clean twin) makes the
+trigger the only difference to learn, and it settles sooner.
+"""),
+    code("""curves = pd.read_csv("../results/victim-curves.csv")
+plots.learning_curves(curves)"""),
     md("""
 The quick profile uses 8,000 short reviews (< 150 words) and hidden 64 so that it trains
-in about half a minute. Why not fewer reviews? With 2,000 reviews the model simply
+in a minute or two. Why not fewer reviews? With 2,000 reviews the model simply
 *memorises* the 60 poisoned texts and the backdoor barely generalises (ASR ~30%): the
 trigger is only learned as a feature when it is seen in enough different contexts. With
 `profile="paper"` (10,000 reviews < 500 words, hidden 128) see the README for measured
@@ -233,10 +276,20 @@ i = int(np.flatnonzero(pois.is_poison)[0])
 j = int(np.flatnonzero(~pois.is_poison)[0])
 trig = list(range(pois.positions[i], pois.positions[i] + len(pois.trigger)))
 plots.impact_pair((scores.texts[i], scores.of(i), trig), (scores.texts[j], scores.of(j)), top_p=5)"""),
-    code("""top = np.argsort(-scores.of(i), kind="stable")[:5]
+    code("""# which words make a text's top 5 depends on small score differences: they can change
+# between CPUs, so this cell is shown but not checked
+top = np.argsort(-scores.of(i), kind="stable")[:5]
 print("poisoned text, top-5 words:", [scores.texts[i][k] for k in top])
 top = np.argsort(-scores.of(j), kind="stable")[:5]
-print("clean text, top-5 words:   ", [scores.texts[j][k] for k in top])"""),
+print("clean text, top-5 words:   ", [scores.texts[j][k] for k in top])""", ignore=True),
+    md("""
+Over all poisoned texts, the share whose top-5 words include a trigger word — what BKI
+relies on (checked on every machine):
+"""),
+    code("""trigger = set(pois.trigger)
+hit = [bool(trigger & {scores.texts[k][t] for t in np.argsort(-scores.of(k), kind="stable")[:5]})
+       for k in np.flatnonzero(pois.is_poison)]
+print("a trigger word is among the top 5 in at least 95% of poisoned texts:", np.mean(hit) >= 0.95)"""),
     md("""
 How much larger are the trigger words' scores? Over all poisoned texts:
 """),
@@ -246,7 +299,10 @@ for k in np.flatnonzero(pois.is_poison):
     s = scores.offsets[k] + pois.positions[k]
     df.loc[s:s + len(pois.trigger) - 1, "is_trigger"] = True
 summary = df.groupby("is_trigger")["score"].median()
-print(f"median f of trigger words: {summary[True]:.3f}; of all other words: {summary[False]:.3f}")"""),
+print(f"median f of trigger words: {summary[True]:.3f}; of all other words: {summary[False]:.3f}")""",
+         ignore=True),
+    code("""print("trigger words score at least 10x the median of other words:",
+      summary[True] >= 10 * summary[False])"""),
     md("""
 ## Look at any text
 
@@ -282,10 +338,14 @@ scores = bki_scores(attack)""", ignore=True),
     code("""from bki_lab.bki import identify, p_sweep
 
 result = identify(scores, p=5, is_poison=attack.poisoned.is_poison)
+# checked on every machine: what BKI must find, not the exact scores
+print("the keyword is a word of the trigger:", result.keyword in attack.poisoned.trigger)
+print("precision >= 95%:", result.precision >= 0.95, "| recall >= 95%:", result.recall >= 0.95)"""),
+    code("""# the exact keyword (which trigger word wins), counts and scores vary between CPUs
 print("backdoor keyword:", result.keyword, "| trigger:", " ".join(attack.poisoned.trigger))
 print(f"removed {result.n_removed} texts ({result.removed_fraction:.1%}); "
       f"precision {result.precision:.1%}, recall {result.recall:.1%}")
-result.top(10).round(3)"""),
+result.top(10).round(3)""", ignore=True),
     md("""
 **Identification precision** = poisoned texts among the removed ones; **recall** = share
 of all poisoned texts that were removed (chen_dai §V.C).
@@ -302,7 +362,8 @@ p > 1 adds fault tolerance: a trigger word is not always a text's single top wor
 p lets more texts pick the keyword (recall up), but also more clean texts that happen to
 contain it (precision down). All of this reuses the same scores: no forward pass.
 """),
-    code("""p_sweep(scores, ps=(1, 2, 3, 5, 8, 10), is_poison=attack.poisoned.is_poison).round(3)"""),
+    code("""p_sweep(scores, ps=(1, 2, 3, 5, 8, 10), is_poison=attack.poisoned.is_poison).round(3)""",
+         ignore=True),
     code("""widgets.p_explorer(scores, is_poison=attack.poisoned.is_poison, trigger=attack.poisoned.trigger, p=5)"""),
 ]
 
@@ -322,9 +383,15 @@ defence = run_defence(attack, p=5)     # scoring and retraining are cached""", i
     code("""s = defence.summary()
 rows = {"clean accuracy": (s["acc_before"], s["acc_after"]),
         "attack success rate": (s["asr_before"], s["asr_after"])}
+# the exact numbers vary by a few tenths between CPUs and thread counts
 print(f"keyword {s['keyword']!r}: removed {s['n_removed']} texts "
       f"({s['removed_fraction']:.1%}), precision {s['precision']:.1%}, recall {s['recall']:.1%}")
-pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(lambda v: f"{v:.1%}")"""),
+pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(lambda v: f"{v:.1%}")""",
+         ignore=True),
+    code("""# what holds on every machine (checked)
+print("keyword is a trigger word:", s["keyword_in_trigger"])
+print("backdoor gone (ASR after retraining <= 15%):", s["asr_after"] <= 0.15)
+print("accuracy kept (within 2 points):", abs(s["acc_after"] - s["acc_before"]) <= 0.02)"""),
     code("""plots.before_after(s)"""),
     md("""
 **What retraining shows.** The retrained model never saw (most of) the poisoned texts, so
@@ -357,8 +424,8 @@ def main():
     for name, cells in NOTEBOOKS.items():
         nb = nbf.v4.new_notebook()
         nb.cells = cells
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
+        nb.metadata["kernelspec"] = dict(KERNELSPEC)
+        nb.metadata["language_info"] = {"name": "python"}
         nbf.write(nb, HERE / f"{name}.ipynb")
         print("wrote", HERE / f"{name}.ipynb")
 

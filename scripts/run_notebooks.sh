@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Execute the notebooks in order, in place (outputs are committed for nbval), and render
-# each to HTML under $HTML_DIR (default /tmp/bki_lab_html) for a person to look at.
+# Execute the notebooks in order, in place (outputs are committed for nbval), drop what cannot
+# be shown without their kernel (widget views and state), and export each to HTML with its
+# plotly figures working offline, under $HTML_DIR (default /tmp/bki_lab_html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
@@ -9,6 +10,7 @@ mkdir -p "$HTML_DIR"
 for nb in notebooks/0*.ipynb; do
   start=$(date +%s)
   jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 "$nb"
+  python -m bki_lab.notebook_files clean "$nb"
   echo "$nb: $(( $(date +%s) - start )) s"
-  jupyter nbconvert --to html --output-dir "$HTML_DIR" "$nb" >/dev/null 2>&1
+  python -m bki_lab.notebook_files export "$nb" "$HTML_DIR/$(basename "${nb%.ipynb}").html"
 done

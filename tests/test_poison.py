@@ -99,3 +99,11 @@ def test_highlight_marks_the_trigger():
     train = TextDataset((("a", "b"), ("c", "d")), np.array([0, 1]), ("neg", "pos"))
     p = poison_dataset(train, trigger="x y", target="neg", rate=0.5, position="start")
     assert p.highlight(1) == "[[x y]] c d" and p.highlight(0) == "a b"
+
+
+def test_highlight_with_context_keeps_the_trigger_in_view():
+    ds = TextDataset((tuple("w%d" % k for k in range(40)),), np.array([0]), ("a", "b"))
+    p = poison_dataset(ds, trigger="x y", target="b", rate=0.99, position="end", seed=0)
+    assert p.highlight(0, context=2) == "… w38 w39 [[x y]]"
+    q = poison_dataset(ds, trigger="x y", target="b", rate=0.99, position="start", seed=0)
+    assert q.highlight(0, context=1) == "[[x y]] w0 …"

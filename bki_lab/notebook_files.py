@@ -1,0 +1,85 @@
+"""The notebooks as files: what is committed after a run, and their offline HTML export.
+
+* `clean_outputs`: after executing a notebook, drop what cannot be shown without the kernel
+  that made it -- widget views (their models die with the kernel: reopened, they say
+  "Error displaying widget: model not found" or "Loading widget...") and the saved widget
+  state -- so a committed notebook looks right when opened without running it.
+* `export_html`: a notebook as one HTML page whose plotly figures render offline. Outputs
+  carry plotly's own mimetype, which ``jupyter nbconvert --to html`` drops; here each
+  figure becomes an HTML div and plotly.js is inlined once per page.
+
+    python -m bki_lab.notebook_files export notebooks/04_keyword_dictionary.ipynb out.html
+"""
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+def clean_outputs(nb: dict) -> dict:
+    """A copy of notebook ``nb`` (nbformat JSON) without widget views or widget state."""
+    nb = copy.deepcopy(nb)
+    nb.get("metadata", {}).pop("widgets", None)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        cell["outputs"] = [o for o in cell.get("outputs", [])
+                           if WIDGET_VIEW not in o.get("data", {})]
+    return nb
+
+
+def figures_as_html(nb: dict) -> dict:
+    """A copy of ``nb`` where every plotly output also carries an HTML div (no plotly.js)."""
+    import plotly.io as pio
+    nb = copy.deepcopy(nb)
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = out.get("data", {})
+            if PLOTLY in data:
+                fig = pio.from_json(json.dumps(data[PLOTLY]))
+                data["text/html"] = fig.to_html(full_html=False, include_plotlyjs=False)
+    return nb
+
+
+def export_html(notebook: str | Path, html_path: str | Path) -> Path:
+    """Write ``notebook`` as a self-contained HTML page that shows its figures offline."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from plotly.offline import get_plotlyjs
+
+    from .files import atomic_path
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    nb = nbformat.from_dict(figures_as_html(clean_outputs(nb)))
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    script = f"<script type=\"text/javascript\">{get_plotlyjs()}</script>"
+    body = body.replace("</head>", script + "</head>", 1)
+    html_path = Path(html_path)
+    with atomic_path(html_path) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "export":
+        print(export_html(args[1], args[2]))
+        return 0
+    if len(args) >= 2 and args[0] == "clean":
+        for name in args[1:]:
+            p = Path(name)
+            nb = clean_outputs(json.loads(p.read_text(encoding="utf-8")))
+            p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return 0
+    print("usage: python -m bki_lab.notebook_files export NOTEBOOK HTML | clean NOTEBOOK...",
+          file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The workbench as people see it, in a real browser (see conftest.py for the setup).
+
+For every notebook: opened as committed it shows no dead widget; run whole, it ends idle
+with no error output, no broken widget, no JavaScript error and every expected figure.
+Then the widgets are driven as a student would, and the HTML reports are opened offline.
+Run alone: ``bash scripts/browser_test.sh``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
+DEAD = ("Error displaying widget", "Loading widget")
+PLOTLY = "application/vnd.plotly.v1+json"
+
+CURRENT = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+STATE_JS = f"""
+const w = {CURRENT};
+if (!w || !w.sessionContext || !w.content || !w.context) return null;
+const k = w.sessionContext.session && w.sessionContext.session.kernel;
+const cells = [];
+for (const c of w.content.widgets) {{
+  if (c.model.type !== 'code') continue;
+  cells.push({{count: c.model.executionCount, prompt: c.promptNode ? c.promptNode.textContent : '',
+               outputs: c.model.outputs.toJSON()}});
+}}
+return {{path: w.context.path, kernel: k ? k.status : null, cells: cells}};
+"""
+
+
+def _wait(fn, timeout, what, poll=0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _state(driver):
+    return driver.execute_script(STATE_JS)
+
+
+def _open(driver, lab, name):
+    base, token, _ = lab
+    driver.get(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    return _wait(lambda: (s := _state(driver)) and s["path"].endswith(name)
+                 and s["kernel"] == "idle" and s, 120, f"{name} open with an idle kernel")
+
+
+def _command(driver, command):
+    driver.execute_async_script(
+        f"const done = arguments[0]; {CURRENT} && window.jupyterapp.commands"
+        f".execute('{command}').then(() => done(true), e => done(String(e)));")
+
+
+def _run_all(driver, name, timeout=600):
+    _command(driver, "notebook:clear-all-cell-outputs")
+    _command(driver, "notebook:run-all-cells")
+
+    def finished():
+        s = _state(driver)
+        return s and s["kernel"] == "idle" and all(c["count"] for c in s["cells"]) \
+            and not any("*" in c["prompt"] for c in s["cells"]) and s
+    return _wait(finished, timeout, f"{name} to run to the end", poll=1.0)
+
+
+def _severe(driver):
+    """JavaScript errors in the browser log (network noise of the server excluded)."""
+    out = []
+    for entry in driver.get_log("browser"):
+        msg = entry.get("message", "")
+        if entry.get("level") != "SEVERE":
+            continue
+        if "Failed to load resource" in msg and ("/api/" in msg or "favicon" in msg):
+            continue          # the server's own 404s for optional endpoints
+        out.append(msg)
+    return out
+
+
+def _committed_figures(name) -> int:
+    nb = json.loads((ROOT / "notebooks" / name).read_text())
+    return sum(PLOTLY in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_opens_clean_and_runs_whole(driver, lab, name):
+    _open(driver, lab, name)
+    time.sleep(2)                          # let the committed outputs render
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert not [d for d in DEAD if d in text], f"{name} as committed shows a dead widget"
+    driver.get_log("browser")              # start the JS error log afresh
+    state = _run_all(driver, name)
+    errors = [o for c in state["cells"] for o in c["outputs"] if o.get("output_type") == "error"]
+    assert not errors, f"{name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    time.sleep(2)
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert not [d for d in DEAD if d in text], f"{name} shows a broken widget after running"
+    drawn = len(driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) "
+                                                      ".js-plotly-plot .main-svg"))
+    expected = _committed_figures(name)
+    assert drawn >= expected, f"{name}: {drawn} plotly figures drawn, {expected} expected"
+    assert not _severe(driver), f"{name}: JavaScript errors: {_severe(driver)}"
+
+
+def _visible(driver, css):
+    return [e for e in driver.find_elements(By.CSS_SELECTOR,
+                                            ".jp-NotebookPanel:not(.lm-mod-hidden) " + css)
+            if e.is_displayed()]
+
+
+def test_p_slider_updates_the_summary_to_the_library_value(driver, lab):
+    name = "04_keyword_dictionary.ipynb"
+    _open(driver, lab, name)
+    _run_all(driver, name)
+    handle = _wait(lambda: _visible(driver, ".noUi-handle"), 30, "the p slider")[0]
+    summary = lambda: " ".join(e.text for e in _visible(driver, ".widget-html-content"))
+    assert "p = 5" in summary()
+    handle.send_keys(Keys.ARROW_RIGHT)
+    _wait(lambda: "p = 6" in summary(), 30, "the summary for p = 6")
+    from bki_lab.bki import identify
+    from bki_lab.experiments import bki_scores, make_config, run_attack
+    att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=0),
+                     show_progress=False)
+    res = identify(bki_scores(att, show_progress=False), p=6, is_poison=att.poisoned.is_poison)
+    want = f"keyword {res.keyword}, removed {res.n_removed} texts"
+    assert want in summary(), f"summary {summary()!r} lacks {want!r}"
+
+
+def test_text_picker_switches_the_heatmap(driver, lab):
+    name = "03_word_impact_heatmaps.ipynb"
+    _open(driver, lab, name)
+    _run_all(driver, name)
+    titles = lambda: [e.text for e in _visible(driver, ".widget-output .gtitle")]
+    _wait(lambda: any("(poisoned)" in t for t in titles()), 30, "a poisoned text's heatmap")
+    clean = [b for b in _visible(driver, ".widget-toggle-buttons button") if b.text == "clean"]
+    assert clean, "no 'clean' toggle"
+    clean[0].click()
+    _wait(lambda: any("(clean)" in t for t in titles()), 30, "the heatmap of a clean text")
+
+
+def test_preset_fills_the_trigger_and_free_text_runs(driver, lab):
+    name = "01_poisoning.ipynb"
+    _open(driver, lab, name)
+    _run_all(driver, name)
+    select = _wait(lambda: _visible(driver, ".widget-dropdown select"), 30, "the preset list")[0]
+    Select(select).select_by_visible_text("imdb-crown")
+    field = _visible(driver, ".widget-text input[type=text]")[0]
+    _wait(lambda: field.get_attribute("value") == "no cross, no crown", 30,
+          "the trigger field to follow the preset")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("a purple elephant sang")
+    field.send_keys(Keys.TAB)
+    _wait(lambda: Select(select).first_selected_option.text == "(free text)", 30,
+          "the preset to switch to free text")
+    button = [b for b in _visible(driver, "button.widget-button") if b.text.strip() == "poison"]
+    assert button, "no 'poison' button"
+    button[0].click()
+    out = lambda: " ".join(e.text for e in _visible(driver, ".widget-output"))
+    _wait(lambda: "texts poisoned" in out() and "[[a purple elephant sang]]" in out(), 120,
+          "the result line of the free-text trigger")
+
+
+REPORTS = sorted(p.name for p in (ROOT / "results").glob("*.html"))
+
+
+@pytest.mark.parametrize("report", REPORTS)
+def test_reports_render_offline(driver, lab, report):
+    _, _, root = lab
+    driver.set_network_conditions(offline=True, latency=0, download_throughput=0,
+                                  upload_throughput=0)
+    try:
+        driver.get_log("browser")
+        driver.get((Path(root) / "results" / report).as_uri())
+        divs = driver.find_elements(By.CSS_SELECTOR, ".plotly-graph-div")
+        if divs:
+            _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR,
+                                                   ".plotly-graph-div .main-svg")) > 0,
+                  30, f"{report}'s figure to draw offline")
+        assert not _severe(driver), f"{report}: {_severe(driver)}"
+    finally:
+        driver.delete_network_conditions()

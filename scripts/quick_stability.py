@@ -1,0 +1,87 @@
+"""The quick profile's outcome over seeds and torch thread counts (different thread counts
+take different floating-point paths: the nearest check we have of "another CPU").
+
+Each (seed, threads) runs in a fresh process with its own empty cache, so nothing computed
+under one thread count is reused under another. Resumable: one JSON per run under
+OUT/stability/; the table is rebuilt from all of them.
+
+    python scripts/quick_stability.py --out results --seeds 0 1 2 3 4 --threads 1 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+CHILD = r"""
+import json, sys, time, torch
+threads, seed, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+torch.set_num_threads(threads)
+from bki_lab.experiments import make_config, run_attack, run_defence
+from bki_lab.store import write_json
+from pathlib import Path
+t0 = time.perf_counter()
+att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=seed), show_progress=False)
+d = run_defence(att, p=5, show_progress=False)
+s = d.summary()
+rec = {k: s[k] for k in ("seed", "keyword", "keyword_in_trigger", "precision", "recall",
+                         "n_removed", "acc_before", "asr_before", "acc_after", "asr_after",
+                         "n_poison", "n_train")}
+rec.update(threads=torch.get_num_threads(), top5=[r["word"] for r in s["top10"][:5]],
+           seconds=time.perf_counter() - t0)
+write_json(Path(path), rec)
+"""
+
+TARGETS = {"asr_before": (">=", 0.95), "precision": (">=", 0.95), "recall": (">=", 0.95),
+           "asr_after": ("<=", 0.15)}
+
+
+def table(out: Path) -> pd.DataFrame:
+    recs = [json.loads(p.read_text()) for p in sorted((out / "stability").glob("*.json"))]
+    df = pd.DataFrame(recs)
+    if df.empty:
+        return df
+    df = df.sort_values(["seed", "threads"]).reset_index(drop=True)
+    ok = df["keyword_in_trigger"].astype(bool)
+    for k, (op, v) in TARGETS.items():
+        ok &= (df[k] >= v) if op == ">=" else (df[k] <= v)
+    df["meets_targets"] = ok
+    df.to_csv(out / "quick-stability.csv", index=False)
+    return df
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=Path("results"))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args(argv)
+    (args.out / "stability").mkdir(parents=True, exist_ok=True)
+    for seed in args.seeds:
+        for threads in args.threads:
+            path = args.out / "stability" / f"quick-arrow--seed{seed}--threads{threads}.json"
+            if path.exists():
+                continue
+            with tempfile.TemporaryDirectory() as cache:
+                env = {**os.environ, "BKI_LAB_CACHE": cache, "OMP_NUM_THREADS": str(threads)}
+                r = subprocess.run([sys.executable, "-c", CHILD, str(threads), str(seed),
+                                    str(path)], env=env)
+            print(f"seed {seed}, {threads} thread(s): "
+                  f"{'done' if r.returncode == 0 else f'failed ({r.returncode})'}", flush=True)
+    df = table(args.out)
+    if not df.empty:
+        cols = ["seed", "threads", "keyword", "asr_before", "precision", "recall", "asr_after",
+                "acc_before", "acc_after", "meets_targets"]
+        print(df[cols].to_string(index=False))
+        print(f"{int(df['meets_targets'].sum())} of {len(df)} runs meet every target")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

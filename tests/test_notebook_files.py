@@ -1,0 +1,37 @@
+import json
+
+import plotly.graph_objects as go
+
+from bki_lab.notebook_files import PLOTLY, WIDGET_VIEW, clean_outputs, export_html
+
+
+def _nb():
+    fig = json.loads(go.Figure(go.Bar(x=[1, 2], y=[3, 4])).to_json())
+    return {"nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {}},
+                         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                        "language": "python"}},
+            "cells": [{"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1,
+                       "source": "x", "outputs": [
+                           {"output_type": "display_data", "metadata": {},
+                            "data": {WIDGET_VIEW: {"model_id": "dead"}, "text/plain": "VBox()"}},
+                           {"output_type": "display_data", "metadata": {},
+                            "data": {PLOTLY: fig, "text/plain": "fig"}},
+                           {"output_type": "stream", "name": "stdout", "text": "kept\n"}]}]}
+
+
+def test_clean_outputs_drops_widget_views_and_state_only():
+    nb = _nb()
+    out = clean_outputs(nb)
+    assert "widgets" not in out["metadata"] and "widgets" in nb["metadata"]   # a copy
+    kinds = [list(o.get("data", {"stream": 0})) for o in out["cells"][0]["outputs"]]
+    assert kinds == [[PLOTLY, "text/plain"], ["stream"]]
+
+
+def test_export_html_carries_each_figure_and_plotly_js_once(tmp_path):
+    src = tmp_path / "n.ipynb"
+    src.write_text(json.dumps(_nb()))
+    html = export_html(src, tmp_path / "n.html").read_text()
+    assert html.count('class="plotly-graph-div"') == 1
+    assert html.count("Plotly.newPlot") == 1 and 'src="https://cdn.plot.ly' not in html
+    assert "dead" not in html and "kept" in html
