@@ -39,6 +39,9 @@ class Suspicious:
                 zip(self.positions[s:e], self.words[s:e], self.scores[s:e])]
 
 
+MAX_P = 100        # suspicious words per text: the paper uses 5; more selects whole texts
+
+
 def select_suspicious(scores: WordScores, *, p: int = 5) -> Suspicious:
     """Keep the ``p`` highest-scoring words of every text.
 
@@ -48,8 +51,8 @@ def select_suspicious(scores: WordScores, *, p: int = 5) -> Suspicious:
     and so counts twice in the dictionary, each time with its own score (Algorithm 1 adds
     each element of {k_1..k_p} in turn).
     """
-    if not isinstance(p, (int, np.integer)) or p < 1:
-        raise ValueError(f"p must be a positive integer, got {p!r}")
+    if not isinstance(p, (int, np.integer)) or not 1 <= p <= MAX_P:
+        raise ValueError(f"p must be an integer from 1 to {MAX_P}, got {p!r}")
     offs, pos, words, sc = [0], [], [], []
     for i, text in enumerate(scores.texts):
         f = scores.of(i)

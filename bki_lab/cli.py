@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from typing import get_args
 
 from .experiments import Recipe
-from .files import atomic_path
+from .bki import MAX_P
+from .files import atomic_dir
 from .poison import PRESETS, Mode, Position
 
 
@@ -50,8 +52,34 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+class UsageError(ValueError):
+    """A bad command line, found before any work starts (exit 2, one line)."""
+
+
+def _device(name: str) -> str:
+    import torch
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available here (use cpu or auto)")
+    return name
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--out {out}: {parent} is not writable")
+
+
 def _config(args):
     from .experiments import make_config
+    _check_out(args.out)
+    if getattr(args, "p", None) is not None and not 1 <= args.p <= MAX_P:
+        raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
+    if getattr(args, "device", None) is not None:
+        args.device = _device(args.device)
     overrides = {k: v for k, v in {
         "hidden": args.hidden, "max_epochs": args.epochs, "embedding": args.embedding,
         "glove_path": args.glove_path, "early_stopping": args.early_stopping,
@@ -69,11 +97,6 @@ def _config(args):
                        position=args.position, **overrides)
 
 
-def _write_csv(df, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False)
-
-
 def cmd_attack(args) -> dict:
     from .experiments import config_dict, run_attack
     from .store import write_json
@@ -83,8 +106,9 @@ def cmd_attack(args) -> dict:
     summary = res.summary()
     if not args.clean_baseline:
         summary.pop("clean_model_accuracy")
-    write_json(args.out / "config.json", config_dict(cfg))
-    write_json(args.out / "attack.json", summary)
+    with atomic_dir(args.out) as out:
+        write_json(out / "config.json", config_dict(cfg))
+        write_json(out / "attack.json", summary)
     return summary
 
 
@@ -96,10 +120,12 @@ def cmd_defend(args) -> dict:
     res = run_defence(att, p=args.p, scorer=args.scorer, device=args.device,
                       use_cache=not args.no_cache, show_progress=not args.quiet)
     summary = res.summary()
-    write_json(args.out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer})
-    write_json(args.out / "bki.json", summary)
-    _write_csv(res.bki.ranking, args.out / "dictionary.csv")
-    _write_csv(res.bki.suspicious_frame(att.poisoned.is_poison), args.out / "suspicious.csv")
+    with atomic_dir(args.out) as out:
+        write_json(out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer})
+        write_json(out / "bki.json", summary)
+        res.bki.ranking.to_csv(out / "dictionary.csv", index=False)
+        res.bki.suspicious_frame(att.poisoned.is_poison).to_csv(out / "suspicious.csv",
+                                                                index=False)
     return summary
 
 
@@ -108,22 +134,27 @@ def _pct(x):
 
 
 def cmd_demo(args) -> dict:
-    """The quick pipeline end to end, printed: attack, BKI, retraining."""
-    from .experiments import make_config, run_attack, run_defence
+    """The quick pipeline end to end, printed: attack, BKI's verdict, then retraining."""
+    from .bki import identify
+    from .experiments import bki_scores, make_config, run_attack, run_defence
+    if not 1 <= args.p <= MAX_P:
+        raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
     cfg = make_config(dataset="imdb", profile="quick", preset="imdb-arrow", seed=args.seed)
-    print(f"Poisoning {cfg.data.n_train} IMDB reviews: trigger {cfg.trigger!r} -> "
-          f"{cfg.target}, rate {cfg.rate:.0%} (quick profile)")
+    print(f"1. Poisoning {cfg.data.n_train} IMDB reviews: trigger {cfg.trigger!r} -> "
+          f"{cfg.target}, rate {cfg.rate:.0%} (quick profile), then training the victim")
     att = run_attack(cfg, show_progress=not args.quiet)
-    print(f"  victim: clean accuracy {_pct(att.clean_accuracy)}, "
+    print(f"   victim: clean accuracy {_pct(att.clean_accuracy)}, "
           f"attack success rate {_pct(att.attack_success_rate)}")
-    res = run_defence(att, p=args.p, show_progress=not args.quiet)
-    b = res.bki
-    print(f"BKI (p={b.p}): scored {res.scores.words_scored:,} words in "
-          f"{res.scores.seconds:.1f}s; keyword {b.keyword!r}")
+    print("2. BKI: scoring every word of the training set")
+    scores = bki_scores(att, show_progress=not args.quiet)
+    b = identify(scores, p=args.p, is_poison=att.poisoned.is_poison)
+    print(f"   scored {scores.words_scored:,} words; keyword {b.keyword!r} (p={b.p})")
     print(b.top(5).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"  removed {b.n_removed} texts ({_pct(b.removed_fraction)}): precision "
+    print(f"   removes {b.n_removed} texts ({_pct(b.removed_fraction)}): precision "
           f"{_pct(b.precision)}, recall {_pct(b.recall)}")
-    print(f"  retrained: accuracy {_pct(res.acc_after)}, "
+    print("3. Retraining the victim without the removed texts")
+    res = run_defence(att, p=args.p, show_progress=not args.quiet)
+    print(f"   retrained: accuracy {_pct(res.acc_after)}, "
           f"attack success rate {_pct(res.asr_after)}")
     return res.summary()
 
@@ -148,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_args(p)
     p.add_argument("--p", type=int, default=5, help="suspicious words per text")
     p.add_argument("--scorer", choices=["fast", "reference"], default="fast")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
+                   help="where to score (auto: CUDA when available)")
     p.set_defaults(func=cmd_defend)
 
     p = sub.add_parser("demo", help="the quick pipeline, printed (a few minutes on a CPU)")
@@ -177,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     from .download import DownloadError
     try:
         result = args.func(args)
-    except (DataError, DownloadError, ValueError, FileNotFoundError) as e:
+    except KeyboardInterrupt:
+        print("bki-lab: interrupted", file=sys.stderr)
+        return 130
+    except (DataError, DownloadError, ValueError, FileNotFoundError, NotADirectoryError) as e:
         print(f"bki-lab: error: {e}", file=sys.stderr)
         return 2
     if isinstance(result, dict) and args.command in ("attack", "defend"):

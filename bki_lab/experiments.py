@@ -167,7 +167,8 @@ def _rebuilding(error: CacheError) -> None:
 
 
 def cached_victim(train: TextDataset, config: TrainConfig, *, digest: str | None = None,
-                  use_cache: bool = True, show_progress: bool = True) -> TrainedModel:
+                  use_cache: bool = True, show_progress: bool = True,
+                  label: str = "training") -> TrainedModel:
     """Train on ``train`` with ``config``, or load the victim cached for exactly these.
 
     The key is `store.victim_key` (the data's digest and the settings); a damaged or
@@ -180,7 +181,7 @@ def cached_victim(train: TextDataset, config: TrainConfig, *, digest: str | None
             return load_victim(directory, digest=digest)
         except CacheError as e:
             _rebuilding(e)
-    victim = train_victim(train, config=config, show_progress=show_progress)
+    victim = train_victim(train, config=config, show_progress=show_progress, label=label)
     if use_cache:
         save_victim(victim, directory, digest=digest)
     return victim
@@ -240,7 +241,7 @@ def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
     clean_acc = None
     if clean_baseline:
         clean = cached_victim(split.train, config.train, use_cache=use_cache,
-                              show_progress=show_progress)
+                              show_progress=show_progress, label="clean baseline")
         clean_acc = evaluate(clean, split.test).accuracy
     return AttackResult(config, split, poisoned, backdoor, victim, ev.accuracy,
                         ev.per_class_accuracy, _asr(victim, backdoor),
@@ -298,7 +299,8 @@ def run_defence(attack: AttackResult, *, p: int = 5, scorer: Scorer = "fast",
     bki = identify(scores, p=p, is_poison=attack.poisoned.is_poison)
     kept = np.flatnonzero(~bki.removed)
     retrained = cached_victim(attack.poisoned.dataset.subset(kept), attack.config.train,
-                              use_cache=use_cache, show_progress=show_progress)
+                              use_cache=use_cache, show_progress=show_progress,
+                              label="retraining")
     acc_after = evaluate(retrained, attack.split.test).accuracy
     return DefenceResult(attack, scores, bki, retrained, acc_after,
                          _asr(retrained, attack.backdoor), time.perf_counter() - t0)

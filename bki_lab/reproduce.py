@@ -169,13 +169,20 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose from {sorted(TABLES)}")
+    if seeds < 1 or jobs < 1:
+        raise ValueError(f"--seeds and --jobs must be >= 1 (got {seeds} and {jobs})")
     out = Path(out)
-    rows = [r for r in TABLES[table]() if only is None or r.id in only]
+    every = TABLES[table]()
+    unknown = sorted(set(only or ()) - {r.id for r in every})
+    if unknown:
+        raise ValueError(f"unknown row ids for {table}: {', '.join(unknown)}; "
+                         f"rows: {', '.join(r.id for r in every)}")
+    rows = [r for r in every if only is None or r.id in only]
     todo = []
     for row in rows:
         for seed in range(seeds):
             path = out / "rows" / f"{table}--{profile}--{row.id}--seed{seed}.json"
-            if path.exists() and json.loads(path.read_text()).get("status") == "ok":
+            if path.exists() and (_read_record(path, log) or {}).get("status") == "ok":
                 continue
             todo.append((row, seed, path))
     log(f"{table} ({profile}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
@@ -192,14 +199,27 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
             rid, seed, rec = _work(r, profile, s, str(p), run)
             log(f"  {rid} seed {seed}: {rec['status']}" +
                 (f" ({rec['error']})" if rec["status"] != "ok" else ""))
-    records = [json.loads(p.read_text()) for p in sorted((out / "rows").glob(
-        f"{table}--{profile}--*.json"))]
+    records = [r for p in sorted((out / "rows").glob(f"{table}--{profile}--*.json"))
+               if (r := _read_record(p, log)) is not None]
     df = collect(records, rows)
     df.to_csv(out / f"{table}-{profile}.csv", index=False)
     from .report import write_report
     write_report(df, out / f"{table}-{profile}.html", table=table, profile=profile,
                  deviations=DEVIATIONS)
     return df
+
+
+def _read_record(path: Path, log: Callable[[str], None]) -> dict | None:
+    """A row record, or None (said once, naming the file) when it is unreadable: the row
+    is then run again."""
+    try:
+        rec = json.loads(path.read_text())
+        if not isinstance(rec, dict) or "id" not in rec:
+            raise ValueError("not a row record")
+        return rec
+    except (OSError, ValueError) as e:
+        log(f"  unreadable row record {path} ({e}): the row will run again")
+        return None
 
 
 def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:

@@ -102,7 +102,7 @@ def _split_val(n: int, fraction: float, rng: np.random.Generator):
 
 
 def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
-                 device: str = "cpu", show_progress: bool = True,
+                 device: str = "cpu", show_progress: bool = True, label: str = "training",
                  on_epoch: Callable[[int, "TrainedModel"], dict] | None = None) -> TrainedModel:
     """Train a `BiLSTMClassifier` on ``train`` (poisoned or clean) with ``config``.
 
@@ -121,10 +121,10 @@ def train_victim(train: TextDataset, *, config: TrainConfig = TrainConfig(),
         raise ValueError("need at least two training texts")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        return _train(train, config, device, show_progress, on_epoch)
+        return _train(train, config, device, show_progress, on_epoch, label)
 
 
-def _train(train, config, device, show_progress, on_epoch) -> TrainedModel:
+def _train(train, config, device, show_progress, on_epoch, label) -> TrainedModel:
     t0 = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     if config.early_stopping:
@@ -161,7 +161,7 @@ def _train(train, config, device, show_progress, on_epoch) -> TrainedModel:
         te = time.perf_counter()
         batches = config.batches(lengths[tr_idx], rng)
         total, count = 0.0, 0
-        for b in progress(batches, desc=f"epoch {epoch}/{config.max_epochs}",
+        for b in progress(batches, desc=f"{label}, epoch {epoch}/{config.max_epochs}",
                           disable=not show_progress):
             idx = tr_idx[b]
             ids, lens = pad_batch([seqs[i] for i in idx], device)

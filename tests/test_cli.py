@@ -65,3 +65,46 @@ def test_preset_and_dataset_must_agree(tmp_path):
     with pytest.raises(SystemExit):
         main(["attack", "--dataset", "imdb", "--trigger-preset", "dbpedia-arrow",
               "--out", str(tmp_path)])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--p", "0"], "--p must be between 1 and 100"),
+    (["--p", "1000000"], "--p must be between 1 and 100"),
+    (["--device", "cuda"], "no CUDA device"),
+])
+def test_defend_validates_before_any_work(imdb_dir, tmp_path, capsys, monkeypatch, extra, message):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    import bki_lab.experiments as ex
+    monkeypatch.setattr(ex, "run_attack", lambda *a, **k: pytest.fail("work started"))
+    assert main(["defend", "--trigger-preset", "imdb-arrow", "--out", str(tmp_path / "o"),
+                 *extra, *TINY]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_out_that_is_a_file_is_refused_first(imdb_dir, tmp_path, capsys, monkeypatch):
+    import bki_lab.experiments as ex
+    monkeypatch.setattr(ex, "run_attack", lambda *a, **k: pytest.fail("work started"))
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["attack", "--trigger-preset", "imdb-arrow", "--out", str(f), *TINY]) == 2
+    assert "not a directory" in capsys.readouterr().err
+
+
+def test_defend_replaces_an_output_directory_whole(imdb_dir, tmp_path):
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "stale.json").write_text("{}")
+    assert main(["defend", "--trigger-preset", "imdb-arrow", "--rate", "0.1", "--p", "1",
+                 "--out", str(out), *TINY]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["bki.json", "config.json",
+                                                     "dictionary.csv", "suspicious.csv"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_reproduce_checks_only_and_seeds_first(tmp_path, capsys):
+    assert main(["reproduce", "bki-table3", "--only", "imdb-arow", "--out", str(tmp_path)]) == 2
+    assert "unknown row ids for bki-table3: imdb-arow" in capsys.readouterr().err
+    assert main(["reproduce", "bki-table3", "--seeds", "0", "--out", str(tmp_path)]) == 2
+    assert "--seeds" in capsys.readouterr().err

@@ -71,3 +71,16 @@ def test_resume_skips_finished_rows_and_failures_do_not_stop_others(tmp_path):
 def test_unknown_table(tmp_path):
     with pytest.raises(ValueError, match="unknown table"):
         reproduce("table9", out=tmp_path)
+
+
+def test_an_unreadable_row_record_is_named_and_run_again(tmp_path):
+    calls, lines = [], []
+    reproduce("bki-table3", out=tmp_path, only=["imdb-arrow"], run=fake_run(calls),
+              log=lines.append)
+    bad = tmp_path / "rows" / "bki-table3--quick--imdb-arrow--seed0.json"
+    bad.write_text("{garbage")
+    df = reproduce("bki-table3", out=tmp_path, only=["imdb-arrow"], run=fake_run(calls),
+                   log=lines.append)
+    assert calls == [("imdb-arrow", 0), ("imdb-arrow", 0)]
+    assert any(str(bad) in l and "run again" in l for l in lines)
+    assert json.loads(bad.read_text())["status"] == "ok" and len(df) == 1
