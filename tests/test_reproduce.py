@@ -9,7 +9,7 @@ from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, reproduce
 
 
 def fake_run(calls, fail=()):
-    def run(row, *, profile, seed):
+    def run(row, *, profile, seed, recipe="bki-lab"):
         calls.append((row.id, seed))
         if row.id in fail:
             raise RuntimeError("boom")
@@ -57,7 +57,7 @@ def test_resume_skips_finished_rows_and_failures_do_not_stop_others(tmp_path):
     row = csv[(csv["id"] == "imdb-arrow") & (csv["seed"] == 0)].iloc[0]
     assert row["acc_before"] == pytest.approx(85.0) and row["paper_acc_before"] == pytest.approx(85.58)
     html = (tmp_path / "bki-table3-quick.html").read_text()
-    assert "paper 99.00" in html and "GloVe 6B 50-d" in html and "imdb-crown" in html
+    assert "paper 99.00" in html and "GloVe 6B 100-d" in html and "imdb-crown" in html
     # fake numbers vs paper: acc 85 (imdb-arrow 85.58, crown 85.79 within 3 pts; clean 84.74
     # too), ASR 97 (arrow 99.7 and crown 95.6 within 10), recall 98 vs 99.33 / 100
     agree = agreement(summarise(df))
