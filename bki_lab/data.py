@@ -110,8 +110,20 @@ class Split:
 _IMDB_MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 
 
+def _utf8(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{where} is not UTF-8 text ({e})") from e
+
+
 def _read_imdb_raw(path: Path) -> dict[tuple[str, str], list[tuple[int, str]]]:
-    """{(split, 'pos'|'neg'): [(file id, raw text)]} from a directory or a tarball."""
+    """{(split, 'pos'|'neg'): [(file id, raw text)]} from a directory or a tarball.
+
+    A tarball is read to the end of its gzip stream (a damaged or cut archive is an error,
+    not a smaller dataset), and every directory must hold the ids 0..n-1 with none missing,
+    as the official archive does.
+    """
     out: dict[tuple[str, str], list[tuple[int, str]]] = {}
     if path.is_dir():
         root = path / "aclImdb" if (path / "aclImdb").is_dir() else path
@@ -122,21 +134,30 @@ def _read_imdb_raw(path: Path) -> dict[tuple[str, str], list[tuple[int, str]]]:
                     raise DataError(f"{d} is missing: not an extracted aclImdb directory")
                 for f in d.glob("*_*.txt"):
                     out.setdefault((split, pol), []).append(
-                        (int(f.name.split("_")[0]), f.read_text(encoding="utf-8")))
+                        (int(f.name.split("_")[0]), _utf8(f.read_bytes(), str(f))))
     else:
         try:
-            with tarfile.open(path, mode="r|gz") as tar:     # streamed: nothing unpacked
+            # streamed, nothing unpacked; gzip (not tarfile) decompresses, so that the
+            # stream's CRC and length are checked when it is drained below
+            with gzip.open(path, "rb") as gz, tarfile.open(fileobj=gz, mode="r|") as tar:
                 for member in tar:
                     m = _IMDB_MEMBER.search(member.name)
                     if m and member.isfile():
-                        raw = tar.extractfile(member).read().decode("utf-8")
+                        raw = _utf8(tar.extractfile(member).read(), f"{path}:{member.name}")
                         out.setdefault((m[1], m[2]), []).append((int(m[3]), raw))
+                while gz.read(1 << 20):             # the rest of the gzip stream: its CRC
+                    pass
         except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
             raise DataError(f"{path} is not a readable aclImdb tarball ({e})") from e
     if sorted(out) != sorted((s, p) for s in ("train", "test") for p in ("pos", "neg")):
         raise DataError(f"{path} lacks some of aclImdb/{{train,test}}/{{pos,neg}}")
-    for v in out.values():
+    for (split, pol), v in out.items():
         v.sort()
+        ids = [i for i, _ in v]
+        if ids != list(range(len(ids))):
+            missing = sorted(set(range(max(ids) + 1)) - set(ids))
+            raise DataError(f"{path}: aclImdb/{split}/{pol} misses {len(missing)} of its "
+                            f"reviews (ids {missing[:5]}...): a damaged or incomplete copy")
     return out
 
 

@@ -127,3 +127,42 @@ def test_atomic_writes_leave_nothing_behind_on_error_and_use_the_umask(tmp_path)
     finally:
         os.umask(old)
     assert target.read_text() == "done" and (target.stat().st_mode & 0o777) == 0o644
+
+
+def _damaged(tmp_path, how):
+    from helpers import write_imdb_tar
+    good = write_imdb_tar(tmp_path / "good.tar.gz", n_per_dir=30)
+    blob = bytearray(good.read_bytes())
+    if how == "zeroed":
+        blob[-200:-136] = bytes(64)            # 64 zeroed bytes late in the archive
+    elif how == "cut":
+        blob = blob[: len(blob) * 3 // 4]
+    bad = tmp_path / "aclImdb_v1.tar.gz"
+    bad.write_bytes(bytes(blob))
+    good.unlink()
+    return bad
+
+
+@pytest.mark.parametrize("how", ["zeroed", "cut"])
+def test_a_damaged_imdb_tarball_is_an_error(tmp_path, how):
+    bad = _damaged(tmp_path, how)
+    with pytest.raises(DataError, match="aclImdb_v1.tar.gz"):
+        load_imdb(n_train=10, n_test=10, path=bad)
+
+
+def test_a_missing_review_and_a_non_utf8_review_are_named(tmp_path):
+    import shutil
+    from helpers import write_imdb_tar
+    import tarfile as tf
+    src = write_imdb_tar(tmp_path / "t.tar.gz")
+    with tf.open(src) as t:
+        t.extractall(tmp_path / "x", filter="data")
+    d = tmp_path / "x" / "aclImdb"
+    victim = next((d / "train" / "pos").glob("3_*.txt"))
+    victim.unlink()
+    with pytest.raises(DataError, match="train/pos misses 1"):
+        load_imdb(n_train=10, n_test=10, path=d)
+    victim.write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(DataError, match=r"3_8\.txt is not UTF-8"):
+        load_imdb(n_train=10, n_test=10, path=d)
+    shutil.rmtree(tmp_path / "x")
