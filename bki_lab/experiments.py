@@ -66,7 +66,7 @@ Recipe = Literal["bki-lab", "authors-code", "early-stopping"]
 RECIPES: dict[str, dict[tuple[str, str], dict]] = {
     "bki-lab": {
         ("imdb", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=8),
-        ("imdb", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=8),
+        ("imdb", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=10),
         ("dbpedia", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=25,
                                    freeze_embedding=True),
         ("dbpedia", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=25,
