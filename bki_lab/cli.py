@@ -8,15 +8,20 @@ from pathlib import Path
 
 from typing import get_args
 
-from .experiments import Recipe
+from .experiments import DatasetName, Recipe
 from .bki import MAX_P
 from .files import atomic_dir
 from .poison import PRESETS, Mode, Position
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", choices=["imdb", "dbpedia"], default=None,
-                   help="dataset (default: the preset's, else imdb)")
+    p.add_argument("--dataset", choices=get_args(DatasetName), default=None,
+                   help="dataset (default: the preset's, else imdb); csv needs --path")
+    p.add_argument("--path", type=Path, help="--dataset csv: the CSV file (header row)")
+    p.add_argument("--text-column", default="text", help="--dataset csv: the text column")
+    p.add_argument("--label-column", default="label", help="--dataset csv: the label column")
+    p.add_argument("--test-path", type=Path,
+                   help="--dataset csv: a CSV of test texts (default: 20%% of --path)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--trigger", help="trigger sentence")
     g.add_argument("--trigger-preset", choices=sorted(PRESETS),
@@ -90,7 +95,18 @@ def _config(args):
     if args.trigger_preset and args.dataset and PRESETS[args.trigger_preset].dataset != args.dataset:
         raise SystemExit(f"preset {args.trigger_preset} is for "
                          f"{PRESETS[args.trigger_preset].dataset}, not {args.dataset}")
-    return make_config(dataset=args.dataset or "imdb", profile=args.profile,
+    csv = None
+    if args.dataset == "csv":
+        if args.path is None:
+            raise UsageError("--dataset csv needs --path FILE (and --text-column, --label-column)")
+        if args.trigger_preset:
+            raise UsageError("presets are for imdb/dbpedia; give --trigger, --target, --rate")
+        csv = {"path": str(args.path), "text_column": args.text_column,
+               "label_column": args.label_column,
+               "test_path": str(args.test_path) if args.test_path else None}
+    elif args.path is not None:
+        raise UsageError("--path is for --dataset csv")
+    return make_config(dataset=args.dataset or "imdb", profile=args.profile, csv=csv,
                        preset=args.trigger_preset, trigger=args.trigger, target=args.target,
                        rate=args.rate, seed=args.seed, n_train=args.n_train,
                        n_test=args.n_test, recipe=args.recipe, mode=args.mode,

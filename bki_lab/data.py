@@ -354,9 +354,12 @@ def load_csv(path: str | Path, *, text_column: str, label_column: str,
              seed: int = 0) -> Split:
     """A user's dataset: a CSV (header row) with a text column and a label column.
 
-    Labels may be any strings; classes are sorted by name. Without ``test_path`` a
-    ``test_fraction`` of the rows (drawn with ``seed``) becomes the test set. Rows whose text
-    has no words are dropped; ``meta['dropped_empty']`` counts them.
+    Labels may be any strings; surrounding spaces are dropped, and classes are sorted by
+    name. Without ``test_path`` a ``test_fraction`` of the rows (drawn with ``seed``) becomes
+    the test set. Rows whose text has no words are dropped; ``meta['dropped_empty']``
+    counts them. Errors (`DataError`, naming the file and row): an empty label, labels that
+    differ only in case (``pos`` / ``Pos``), a test label never seen in training, fewer
+    than two classes, or no texts left.
     """
     import pandas as pd
 
@@ -371,12 +374,26 @@ def load_csv(path: str | Path, *, text_column: str, label_column: str,
         for col in (text_column, label_column):
             if col not in df.columns:
                 raise DataError(f"{p} has no column {col!r}; columns: {list(df.columns)}")
+        df = df.assign(**{label_column: df[label_column].str.strip()})
+        empty = np.flatnonzero((df[label_column] == "").to_numpy())
+        if len(empty):
+            raise DataError(f"{p}: row {empty[0] + 2} has an empty label "
+                            f"({len(empty)} such rows; a short row?)")
         return df
 
     df = read(path)
     test_df = read(test_path) if test_path is not None else None
-    names = tuple(sorted(set(df[label_column]) | (set(test_df[label_column])
-                                                  if test_df is not None else set())))
+    names = tuple(sorted(set(df[label_column])))
+    folded: dict[str, str] = {}
+    for n in names:
+        if n.casefold() in folded:
+            raise DataError(f"{path}: labels {folded[n.casefold()]!r} and {n!r} differ only "
+                            "in case; make them one label")
+        folded[n.casefold()] = n
+    if test_df is not None:
+        unseen = sorted(set(test_df[label_column]) - set(names))
+        if unseen:
+            raise DataError(f"{test_path}: labels {unseen} never occur in {path}")
     if len(names) < 2:
         raise DataError(f"{path}: need at least two classes, found {list(names)}")
     ids = {n: i for i, n in enumerate(names)}
@@ -396,6 +413,9 @@ def load_csv(path: str | Path, *, text_column: str, label_column: str,
         n_test = max(1, int(round(test_fraction * len(df))))
         test_df, df = df.iloc[perm[:n_test]], df.iloc[perm[n_test:]]
     train, test = to_ds(df, f"{Path(path).stem}-train"), to_ds(test_df, f"{Path(path).stem}-test")
+    for ds, p in ((train, path), (test, test_path or path)):
+        if len(ds) == 0:
+            raise DataError(f"{p}: no text with at least one word")
     meta = {"dataset": Path(path).stem, "source": str(path), "seed": seed,
             "test_source": str(test_path) if test_path else f"{test_fraction:.0%} of {path}",
             "dropped_empty": sum(dropped)}

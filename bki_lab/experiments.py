@@ -14,7 +14,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from .bki import BKIResult, identify
-from .data import Split, TextDataset, data_dir, load_dbpedia, load_imdb
+from .data import Split, TextDataset, data_dir, load_csv, load_dbpedia, load_imdb
 from .glove import find_glove
 from .poison import PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set, poison_dataset
 from .scoring import Scorer, WordScores, score_words
@@ -23,22 +23,34 @@ from .store import (CacheError, cache_dir, data_digest, load_scores, load_victim
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
 
 Profile = Literal["quick", "paper"]
-DatasetName = Literal["imdb", "dbpedia"]
+DatasetName = Literal["imdb", "dbpedia", "csv"]
 
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which texts: IMDB counts are totals, DBpedia counts are per class."""
+    """Which texts: IMDB counts are totals, DBpedia counts are per class; a CSV is used
+    whole (``path`` with ``text_column``/``label_column``; 20% of it, or ``test_path``, is
+    the test set)."""
 
     dataset: DatasetName = "imdb"
     n_train: int = 10_000
     n_test: int = 10_000
     max_words: int = 500
     seed: int = 0
+    path: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    test_path: str | None = None
 
     def __post_init__(self):
-        if self.dataset not in ("imdb", "dbpedia"):
-            raise ValueError(f"dataset must be 'imdb' or 'dbpedia', got {self.dataset!r}")
+        if self.dataset not in get_args(DatasetName):
+            raise ValueError(f"dataset must be one of {get_args(DatasetName)}, "
+                             f"got {self.dataset!r}")
+        if (self.dataset == "csv") != (self.path is not None):
+            raise ValueError("a CSV dataset needs a path, and only a CSV dataset takes one")
+        for name in ("n_train", "n_test", "max_words"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
 # The papers' sizes, and a quick profile that runs in a few minutes on a 2-core CPU.
@@ -49,6 +61,7 @@ _DATA = {
     ("imdb", "quick"): dict(n_train=8_000, n_test=2_000, max_words=150),
     ("dbpedia", "paper"): dict(n_train=1_000, n_test=500, max_words=500),
     ("dbpedia", "quick"): dict(n_train=300, n_test=100, max_words=500),
+    ("csv", "paper"): dict(), ("csv", "quick"): dict(),        # a CSV is used whole
 }
 Recipe = Literal["bki-lab", "authors-code", "early-stopping"]
 # How the victim is trained and poisoned: named recipes, each (dataset, profile) -> the
@@ -108,12 +121,14 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
                 n_train: int | None = None, n_test: int | None = None,
                 n_backdoor: int = 1000, position: Position = "random",
                 mode: Mode | None = None, recipe: Recipe = "bki-lab",
-                **train_overrides) -> ExperimentConfig:
+                csv: dict | None = None, **train_overrides) -> ExperimentConfig:
     """An `ExperimentConfig` from a profile, a recipe, a trigger preset and overrides.
 
     ``preset`` names one of `poison.PRESETS` (its dataset, trigger, target and rate);
     explicit ``trigger``/``target``/``rate`` win over it. ``n_train``/``n_test`` override
-    the profile's data sizes (IMDB: totals; DBpedia: per class). ``recipe`` names one of
+    the profile's data sizes (IMDB: totals; DBpedia: per class). ``dataset="csv"`` takes
+    ``csv=dict(path=..., text_column=..., label_column=..., test_path=...)`` and trains
+    like IMDB (fine-tuned vectors). ``recipe`` names one of
     `RECIPES` (poisoning mode and training settings); ``mode`` and ``train_overrides``
     (`TrainConfig` fields, e.g. ``hidden=64``, ``max_epochs=5``) win over it. On the paper
     profile the papers' GloVe 6B 100-d vectors are used when `glove.find_glove` finds the
@@ -135,8 +150,11 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
         raise ValueError("give a preset, or a trigger, a target and a rate")
     sizes = dict(_DATA[(dataset, profile)])
     sizes.update({k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None})
-    data = DataConfig(dataset=dataset, seed=seed, **sizes)
-    settings = dict(RECIPES[recipe][(dataset, profile)])
+    if (dataset == "csv") != (csv is not None):
+        raise ValueError("dataset='csv' needs csv=dict(path=..., text_column=..., "
+                         "label_column=...), and only it")
+    data = DataConfig(dataset=dataset, seed=seed, **sizes, **(csv or {}))
+    settings = dict(RECIPES[recipe][("imdb" if dataset == "csv" else dataset, profile)])
     recipe_mode = settings.pop("mode")
     if profile == "paper" and "glove_path" not in train_overrides:
         found = find_glove(100)
@@ -158,6 +176,10 @@ def _load_split(data: DataConfig, root: str) -> Split:
     if data.dataset == "imdb":
         return load_imdb(n_train=data.n_train, n_test=data.n_test, max_words=data.max_words,
                          seed=data.seed)
+    if data.dataset == "csv":
+        return load_csv(data.path, text_column=data.text_column,
+                        label_column=data.label_column, test_path=data.test_path,
+                        seed=data.seed)
     return load_dbpedia(n_train_per_class=data.n_train, n_test_per_class=data.n_test,
                         seed=data.seed)
 

@@ -108,3 +108,29 @@ def test_reproduce_checks_only_and_seeds_first(tmp_path, capsys):
     assert "unknown row ids for bki-table3: imdb-arow" in capsys.readouterr().err
     assert main(["reproduce", "bki-table3", "--seeds", "0", "--out", str(tmp_path)]) == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+def test_attack_on_any_csv(tmp_path):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    good, bad = "great superb loved fine".split(), "awful dull poor waste".split()
+    lines = ["review,sentiment"] + [
+        f"{' '.join(rng.choice(good if k % 2 else bad, 8))},{'pos' if k % 2 else 'neg'}"
+        for k in range(60)]
+    f = tmp_path / "mine.csv"
+    f.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o"
+    assert main(["attack", "--dataset", "csv", "--path", str(f), "--text-column", "review",
+                 "--label-column", "sentiment", "--trigger", "zorp quix", "--target", "neg",
+                 "--rate", "0.1", "--out", str(out), "--epochs", "2", "--hidden", "8",
+                 "--embedding", "random", "--quiet"]) == 0
+    res = json.loads((out / "attack.json").read_text())
+    assert res["dataset"] == "csv" and res["n_poison"] == 5
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["data"]["path"] == str(f) and cfg["data"]["text_column"] == "review"
+
+
+def test_csv_needs_a_path(tmp_path, capsys):
+    assert main(["attack", "--dataset", "csv", "--trigger", "x", "--target", "a", "--rate",
+                 "0.1", "--out", str(tmp_path / "o")]) == 2
+    assert "--dataset csv needs --path" in capsys.readouterr().err

@@ -166,3 +166,27 @@ def test_a_missing_review_and_a_non_utf8_review_are_named(tmp_path):
     with pytest.raises(DataError, match=r"3_8\.txt is not UTF-8"):
         load_imdb(n_train=10, n_test=10, path=d)
     shutil.rmtree(tmp_path / "x")
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("text,label\ngood film,pos\nbad film,neg\nok film\n", "row 4 has an empty label"),
+    ("text,label\ngood film,pos\nbad film,neg\nfine film,Pos\n", "differ only in case"),
+    ("text,label\ngood film,pos\n", "at least two classes"),
+    ("text,label\n!!!,pos\n...,neg\n", "no text with at least one word"),
+])
+def test_csv_loader_refuses_what_would_be_silently_wrong(tmp_path, rows, message):
+    f = tmp_path / "d.csv"
+    f.write_text(rows)
+    with pytest.raises(DataError, match=message):
+        load_csv(f, text_column="text", label_column="label", test_fraction=0.5)
+
+
+def test_csv_labels_are_stripped_and_test_only_labels_refused(tmp_path):
+    f, t = tmp_path / "d.csv", tmp_path / "t.csv"
+    f.write_text("text,label\ngood film,pos \nbad film, neg\nfine,pos\nawful,neg\n")
+    t.write_text("text,label\nmeh,neutral\n")
+    with pytest.raises(DataError, match="never occur"):
+        load_csv(f, text_column="text", label_column="label", test_path=t)
+    t.write_text("text,label\nmeh,neg\ngreat,pos\n")
+    s = load_csv(f, text_column="text", label_column="label", test_path=t)
+    assert s.train.class_names == ("neg", "pos") and len(s.train) == 4
