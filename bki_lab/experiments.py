@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Literal, get_args
 
@@ -100,19 +100,41 @@ RECIPES: dict[str, dict[tuple[str, str], dict]] = {
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """One attack (and defence) setting; saved as ``config.json`` next to its results."""
+    """One attack (and defence) setting; saved as ``config.json`` next to its results.
+
+    One ``seed`` drives everything: which texts are drawn (``data.seed``), which are
+    poisoned and where, the backdoor test set, and training (``train.seed``). The two
+    sub-configs' seeds are set from it here, so ``dataclasses.replace(config, seed=1)``
+    changes all of them (the derivation: every stage uses ``seed`` itself, each with its
+    own generator).
+    """
 
     data: DataConfig = DataConfig()
     trigger: str = "time flies like an arrow"
     target: str = "negative"
     rate: float = 0.03
-    position: Literal["random", "start", "end"] = "random"
-    mode: Literal["replace", "append"] = "replace"
+    position: Position = "random"
+    mode: Mode = "append"
     n_backdoor: int = 1000
     seed: int = 0
     train: TrainConfig = TrainConfig()
-    profile: str = "custom"
-    recipe: str = "custom"
+    profile: Literal["quick", "paper", "custom"] = "custom"
+    recipe: Literal["bki-lab", "authors-code", "early-stopping", "custom"] = "custom"
+
+    def __post_init__(self):
+        for name, allowed in (("position", get_args(Position)), ("mode", get_args(Mode)),
+                              ("profile", ("quick", "paper", "custom")),
+                              ("recipe", (*get_args(Recipe), "custom"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not 0 <= self.rate < 1:
+            raise ValueError(f"rate must be in [0, 1), got {self.rate}")
+        if self.n_backdoor < 1:
+            raise ValueError(f"n_backdoor must be >= 1, got {self.n_backdoor}")
+        if self.data.seed != self.seed:
+            object.__setattr__(self, "data", replace(self.data, seed=self.seed))
+        if self.train.seed != self.seed:
+            object.__setattr__(self, "train", replace(self.train, seed=self.seed))
 
 
 def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",

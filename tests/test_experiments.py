@@ -39,11 +39,27 @@ def test_attack_and_defence_are_cached_and_reproducible(imdb_dir):
     np.testing.assert_array_equal(d1.scores.scores, d2.scores.scores)
     s = d1.summary()
     assert s["words_scored"] == sum(len(t) for t in a1.poisoned.dataset.texts)
-    assert s["n_removed"] + len(d1.retrained.vocab.itos) > 0
+    assert s["n_removed"] == int(d1.bki.removed.sum())
+    assert s["removed_fraction"] == pytest.approx(s["n_removed"] / len(a1.poisoned.dataset))
 
 
 def test_rate_zero_runs_bki_on_clean_data(imdb_dir):
     a = run_attack(tiny(rate=0.0), show_progress=False)
     d = run_defence(a, p=1, show_progress=False)
     assert a.poisoned.n_poison == 0 and d.bki.recall is None
-    assert d.bki.precision in (0.0, None)
+    # nothing poisoned: whatever BKI removes is clean, so precision is 0 (or undefined)
+    assert d.bki.precision == (0.0 if d.bki.n_removed else None)
+
+
+def test_one_seed_drives_every_stage():
+    from dataclasses import replace
+    c = make_config(preset="imdb-arrow", seed=0)
+    c1 = replace(c, seed=1)
+    assert (c1.data.seed, c1.train.seed, c1.seed) == (1, 1, 1)
+    assert c1 == make_config(preset="imdb-arrow", seed=1)
+    with pytest.raises(ValueError, match="profile"):
+        replace(c, profile="huge")
+    with pytest.raises(ValueError, match="mode"):
+        replace(c, mode="insert")
+    with pytest.raises(ValueError, match="rate"):
+        replace(c, rate=1.5)
