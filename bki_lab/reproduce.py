@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -115,6 +116,34 @@ def _work(row: Row, profile: str, seed: int, path: str, run=run_row,
     return row.id, seed, rec
 
 
+def _ignore_sigint() -> None:
+    # workers leave Ctrl-C to the parent, which cancels the queue and ends them
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_pool(todo, jobs, profile, run, recipe, log) -> None:
+    """Rows in ``jobs`` processes. Ctrl-C: queued rows never start, running workers are
+    ended at once (their rows run again on resume), and KeyboardInterrupt is re-raised."""
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    pool = ProcessPoolExecutor(jobs, initializer=_ignore_sigint)
+    try:
+        futures = [pool.submit(_work, r, profile, s, str(p), run, threads, recipe)
+                   for r, s, p in todo]
+        for f in as_completed(futures):
+            rid, seed, rec = f.result()
+            log(f"  {rid} seed {seed}: {rec['status']}")
+    except KeyboardInterrupt:
+        log("interrupted: cancelling the queued rows and ending the workers")
+        workers = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.join(5)
+        raise
+    pool.shutdown()
+
+
 def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int = 1,
               jobs: int = 1, only: list[str] | None = None, run: Callable = run_row,
               recipe: str = "bki-lab", log: Callable[[str], None] = print) -> pd.DataFrame:
@@ -146,13 +175,7 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
             todo.append((row, seed, path))
     log(f"{table} ({tag}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
     if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            threads = max(1, (os.cpu_count() or 1) // jobs)
-            futures = [pool.submit(_work, r, profile, s, str(p), run, threads, recipe)
-                       for r, s, p in todo]
-            for f in as_completed(futures):
-                rid, seed, rec = f.result()
-                log(f"  {rid} seed {seed}: {rec['status']}")
+        _run_pool(todo, jobs, profile, run, recipe, log)
     else:
         for r, s, p in todo:
             rid, seed, rec = _work(r, profile, s, str(p), run, None, recipe)

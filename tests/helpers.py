@@ -92,3 +92,10 @@ def trigger_model(vocab, trigger: str, hidden: int = 4) -> BiLSTMClassifier:
             lstm.weight_ih_l0[2 * H:3 * H, 0] = 5.0  # candidate ~ +1 on the trigger
             lstm.bias_ih_l0[3 * H:4 * H] = 10.0    # output gate open
     return m.eval()
+
+
+def slow_run(row, *, profile, seed, recipe="bki-lab"):
+    """A stand-in for one table row that takes a while (for interruption tests)."""
+    import time
+    time.sleep(3)
+    return {"acc_before": 0.85, "seconds": 3.0}

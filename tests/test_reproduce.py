@@ -84,3 +84,36 @@ def test_an_unreadable_row_record_is_named_and_run_again(tmp_path):
     assert calls == [("imdb-arrow", 0), ("imdb-arrow", 0)]
     assert any(str(bad) in l and "run again" in l for l in lines)
     assert json.loads(bad.read_text())["status"] == "ok" and len(df) == 1
+
+
+def test_ctrl_c_stops_a_parallel_run_within_seconds_and_it_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from helpers import slow_run\n"
+            "from bki_lab.reproduce import reproduce\n"
+            "reproduce('attack-table2', out=%r, jobs=2, run=slow_run, log=print)\n"
+            % (str(Path(__file__).parent), str(tmp_path)))
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120                     # until the first rows are done
+    while not list((tmp_path / "rows").glob("*.json")) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)                                  # and the next ones are running
+    t0 = time.time()
+    os.killpg(proc.pid, signal.SIGINT)               # Ctrl-C reaches the whole group
+    out, _ = proc.communicate(timeout=30)
+    assert time.time() - t0 < 10 and proc.returncode != 0
+    assert "interrupted" in out
+    time.sleep(1)
+    leftover = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""             # no orphaned workers
+    done = len(list((tmp_path / "rows").glob("*.json")))
+    assert 0 < done < 37                             # queued rows did not start
+    calls = []
+    reproduce("attack-table2", out=tmp_path, run=fake_run(calls), log=lambda s: None)
+    assert len(calls) == 37 - done                   # a re-run resumes
