@@ -104,6 +104,22 @@ def impact_pair(poisoned: tuple, clean: tuple, *, top_p: int = 5, per_row: int =
     return fig
 
 
+def label_offsets(x: np.ndarray, y: np.ndarray, *, width: float = 640, height: float = 400,
+                  gap: float = 16) -> list[tuple[int, int]]:
+    """Pixel offsets (ax, ay) for labels of points at ``x``, ``y`` (fractions of the axes),
+    so that no two labels overlap: each label goes 24 px above its point, moved further
+    up-and-right while it lies within ``gap`` px of a label already placed."""
+    placed: list[tuple[float, float]] = []
+    out = []
+    for xi, yi in zip(np.asarray(x, float) * width, np.asarray(y, float) * -height):
+        ax, ay = 0, -24
+        while any(abs(xi + ax - px) < 4 * gap and abs(yi + ay - py) < gap for px, py in placed):
+            ax, ay = ax + 10, ay - gap
+        placed.append((xi + ax, yi + ay))
+        out.append((ax, ay))
+    return out
+
+
 def dictionary_scatter(ranking: pd.DataFrame, *, keyword: str | None = None,
                        trigger: Sequence[str] = (), label_top: int = 8,
                        g_levels: Sequence[float] | None = None, min_num: int = 2) -> go.Figure:
@@ -141,9 +157,12 @@ def dictionary_scatter(ranking: pd.DataFrame, *, keyword: str | None = None,
             continue
         fig.add_trace(go.Scatter(x=xs, y=g / xs, mode="lines", line=dict(dash="dot", width=1),
                                  name=f"g = {g:.3g}", hoverinfo="skip"))
-    for k, (_, r) in enumerate(df.head(label_top).iterrows()):   # alternate above/below
-        fig.add_annotation(x=r["log_num"], y=r["mean"], text=r["word"], showarrow=False,
-                           yshift=12 if k % 2 == 0 else -12, font=dict(size=11))
+    top = df.head(label_top)
+    offsets = label_offsets(top["log_num"].to_numpy() / xmax, top["mean"].to_numpy() / ymax)
+    for (_, r), (ax, ay) in zip(top.iterrows(), offsets):
+        fig.add_annotation(x=r["log_num"], y=r["mean"], text=r["word"], showarrow=True,
+                           arrowhead=0, arrowwidth=1, arrowcolor="#999", ax=ax, ay=ay,
+                           font=dict(size=11))
     if keyword is not None and keyword in set(df["word"]):
         k = df[df["word"] == keyword].iloc[0]
         fig.add_trace(go.Scatter(x=[k["log_num"]], y=[k["mean"]], mode="markers",

@@ -96,3 +96,31 @@ def test_training_history_draws_losses_and_rates():
     names = [t.name for t in fig.data]
     assert names == ["train loss", "val loss", "val accuracy", "asr"]
     assert list(fig.data[3].y) == [10.0, 90.0]
+
+
+def test_dictionary_labels_of_nearby_points_do_not_overlap():
+    from bki_lab.plots import label_offsets
+    # 'arrow' and 'flies' at almost the same place, a third word far away
+    offs = label_offsets(np.array([0.80, 0.801, 0.1]), np.array([0.9, 0.899, 0.2]))
+    (ax1, ay1), (ax2, ay2), (ax3, ay3) = offs
+    y1, y2 = 0.9 * -400 + ay1, 0.899 * -400 + ay2
+    assert abs(y1 - y2) >= 16 and (ax3, ay3) == (0, -24)
+
+
+def test_learning_curves_one_column_per_row_one_colour_per_recipe():
+    df = pd.DataFrame([{"row": r, "recipe": rc, "epoch": e, "accuracy": 0.8, "asr": 0.1 * e}
+                       for r in ("a", "b") for rc in ("append", "replace") for e in (1, 2, 3)])
+    fig = plots.learning_curves(df)
+    assert len(fig.data) == 2 * 2 * 2                       # rows x recipes x (acc, asr)
+    assert [a.text for a in fig.layout.annotations][:2] == ["a", "b"]
+    asr = [t for t in fig.data if t.yaxis in ("y3", "y4")]
+    assert list(asr[0].y) == pytest.approx([10, 20, 30])
+    assert len({t.line.color for t in fig.data}) == 2
+    with pytest.raises(ValueError, match="columns"):
+        plots.learning_curves(df.drop(columns="asr"))
+
+
+def test_training_history_without_validation():
+    fig = plots.training_history([{"epoch": 1, "train_loss": 0.5, "seconds": 1.0, "asr": 0.2},
+                                  {"epoch": 2, "train_loss": 0.3, "seconds": 1.0, "asr": 0.9}])
+    assert [t.name for t in fig.data] == ["train loss", "asr"]
