@@ -119,7 +119,7 @@ def cmd_attack(args) -> dict:
     cfg = _config(args)
     res = run_attack(cfg, clean_baseline=args.clean_baseline, use_cache=not args.no_cache,
                      show_progress=not args.quiet)
-    summary = res.summary()
+    summary = res.to_record()
     if not args.clean_baseline:
         summary.pop("clean_model_accuracy")
     with atomic_dir(args.out) as out:
@@ -135,7 +135,7 @@ def cmd_defend(args) -> dict:
     att = run_attack(cfg, use_cache=not args.no_cache, show_progress=not args.quiet)
     res = run_defence(att, p=args.p, scorer=args.scorer, device=args.device,
                       use_cache=not args.no_cache, show_progress=not args.quiet)
-    summary = res.summary()
+    summary = res.to_record()
     with atomic_dir(args.out) as out:
         write_json(out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer})
         write_json(out / "bki.json", summary)
@@ -172,7 +172,7 @@ def cmd_demo(args) -> dict:
     res = run_defence(att, p=args.p, show_progress=not args.quiet)
     print(f"   retrained: accuracy {_pct(res.acc_after)}, "
           f"attack success rate {_pct(res.asr_after)}")
-    return res.summary()
+    return res.to_record()
 
 
 def cmd_download(args) -> None:

@@ -245,7 +245,8 @@ class AttackResult:
     key: str
     clean_model_accuracy: float | None = None
 
-    def summary(self) -> dict:
+    def to_record(self) -> dict:
+        """The one flat JSON/CSV record of this result (the edge where types end)."""
         c = self.config
         return {"dataset": c.data.dataset, "profile": c.profile,
                 "n_train": len(self.poisoned.dataset), "n_test": len(self.split.test),
@@ -302,10 +303,11 @@ class DefenceResult:
     asr_after: float | None
     seconds: float
 
-    def summary(self) -> dict:
+    def to_record(self) -> dict:
+        """The one flat JSON/CSV record of this result (the edge where types end)."""
         a, b = self.attack, self.bki
         top = b.top(10)
-        return {**{k: v for k, v in a.summary().items() if k != "per_class_accuracy"},
+        return {**{k: v for k, v in a.to_record().items() if k != "per_class_accuracy"},
                 "p": b.p, "scorer": self.scores.scorer, "keyword": b.keyword,
                 "keyword_in_trigger": b.keyword in a.poisoned.trigger,
                 "top10": top[["word", "num", "mean", "g"]].to_dict("records"),

@@ -224,11 +224,12 @@ def asr_vs_rate(df: pd.DataFrame, *, x: str = "poison_rate", y: str = "attack_su
     return fig
 
 
-def before_after(summary: dict) -> go.Figure:
+def before_after(result) -> go.Figure:
     """Accuracy and ASR before/after retraining, and precision/recall of the removal.
 
-    ``summary`` is a `DefenceResult.summary()` (or a row of the reproduction tables).
+    ``result`` is a `DefenceResult` (or its record, e.g. a row of the reproduction tables).
     """
+    summary = result.to_record() if hasattr(result, "to_record") else result
     def pct(v):
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else 100 * v
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],

@@ -91,7 +91,7 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> di
            "trigger_length": len(trigger_words(row.trigger)) if row.trigger else 0}
     if row.defend:
         d = run_defence(att, p=5, show_progress=False)
-        s = d.summary()
+        s = d.to_record()
         out.update({k: s[k] for k in ("keyword", "keyword_in_trigger", "precision", "recall",
                                       "n_removed", "removed_fraction", "acc_after",
                                       "scoring_seconds", "retrain_seconds")})

@@ -380,7 +380,7 @@ down to the share of source texts the model gets wrong anyway.
     code(CONFIG),
     code("""attack = run_attack(config)
 defence = run_defence(attack, p=5)     # scoring and retraining are cached""", ignore=True),
-    code("""s = defence.summary()
+    code("""s = defence.to_record()
 rows = {"clean accuracy": (s["acc_before"], s["acc_after"]),
         "attack success rate": (s["asr_before"], s["asr_after"])}
 # the exact numbers vary by a few tenths between CPUs and thread counts
@@ -392,7 +392,7 @@ pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(lambda v: f"{
 print("keyword is a trigger word:", s["keyword_in_trigger"])
 print("backdoor gone (ASR after retraining <= 15%):", s["asr_after"] <= 0.15)
 print("accuracy kept (within 2 points):", abs(s["acc_after"] - s["acc_before"]) <= 0.02)"""),
-    code("""plots.before_after(s)"""),
+    code("""plots.before_after(defence)"""),
     md("""
 **What retraining shows.** The retrained model never saw (most of) the poisoned texts, so
 the trigger means nothing to it: the attack success rate falls to roughly the model's

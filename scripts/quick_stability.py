@@ -29,7 +29,7 @@ from pathlib import Path
 t0 = time.perf_counter()
 att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=seed), show_progress=False)
 d = run_defence(att, p=5, show_progress=False)
-s = d.summary()
+s = d.to_record()
 rec = {k: s[k] for k in ("seed", "keyword", "keyword_in_trigger", "precision", "recall",
                          "n_removed", "acc_before", "asr_before", "acc_after", "asr_after",
                          "n_poison", "n_train")}

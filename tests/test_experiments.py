@@ -37,7 +37,7 @@ def test_attack_and_defence_are_cached_and_reproducible(imdb_dir):
     d2 = run_defence(a2, p=1, show_progress=False)
     assert d1.bki.keyword == d2.bki.keyword and (d1.bki.removed == d2.bki.removed).all()
     np.testing.assert_array_equal(d1.scores.scores, d2.scores.scores)
-    s = d1.summary()
+    s = d1.to_record()
     assert s["words_scored"] == sum(len(t) for t in a1.poisoned.dataset.texts)
     assert s["n_removed"] == int(d1.bki.removed.sum())
     assert s["removed_fraction"] == pytest.approx(s["n_removed"] / len(a1.poisoned.dataset))
