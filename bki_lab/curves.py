@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .experiments import ExperimentConfig, load_split
-from .poison import backdoor_test_set, poison_dataset
+from .experiments import ExperimentConfig, poisoned_split
 from .train import attack_success_rate, evaluate, train_victim
 
 
@@ -50,12 +49,7 @@ def learning_curve(config: ExperimentConfig, *, label: str = "", n_test: int = 2
     """
     if n_test < 1:
         raise ValueError(f"n_test must be >= 1, got {n_test}")
-    split = load_split(config.data)
-    poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
-                              rate=config.rate, position=config.position, mode=config.mode,
-                              seed=config.seed)
-    backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
-                                 n=config.n_backdoor, position=config.position, seed=config.seed)
+    split, poisoned, backdoor = poisoned_split(config)
     pick = np.random.default_rng(config.seed).permutation(len(split.test))[:n_test]
     test = split.test.subset(np.sort(pick))
 

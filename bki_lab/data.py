@@ -223,22 +223,31 @@ def _open_text(path: Path):
         else open(path, encoding="utf-8", newline="")
 
 
-def read_dbpedia_csv(path: Path, n_classes: int) -> tuple[list[str], np.ndarray]:
-    """Contents and 0-based labels of a ``class,"title","content"`` file (no header)."""
+def _read_labelled_csv(path: Path, n_classes: int, *, fields: int, first: int,
+                       layout: str) -> tuple[list[str], np.ndarray]:
+    """Contents (last field) and 0-based labels (field 0, numbered from ``first``) of a
+    headerless CSV of ``fields`` fields per row; errors name the file and line."""
     contents, labels = [], []
     try:
         with _open_text(path) as f:
             for lineno, row in enumerate(csv.reader(f), 1):
-                if len(row) != 3 or not row[0].strip().isdigit():
-                    raise DataError(f"{path}:{lineno}: expected class,\"title\",\"content\"")
+                if len(row) != fields or not row[0].strip().isdigit():
+                    raise DataError(f"{path}:{lineno}: expected {layout}")
                 c = int(row[0])
-                if not 1 <= c <= n_classes:
-                    raise DataError(f"{path}:{lineno}: class {c} outside 1..{n_classes}")
-                labels.append(c - 1)
-                contents.append(row[2])
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as e:
-        raise DataError(f"{path} is not a readable DBpedia CSV ({e})") from e
+                if not first <= c < first + n_classes:
+                    raise DataError(f"{path}:{lineno}: label {c} outside "
+                                    f"{first}..{first + n_classes - 1}")
+                labels.append(c - first)
+                contents.append(row[-1])
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as e:
+        raise DataError(f"{path} is not a readable {layout} CSV ({e})") from e
     return contents, np.asarray(labels, dtype=np.int64)
+
+
+def read_dbpedia_csv(path: Path, n_classes: int) -> tuple[list[str], np.ndarray]:
+    """Contents and 0-based labels of a ``class,"title","content"`` file (no header)."""
+    return _read_labelled_csv(path, n_classes, fields=3, first=1,
+                              layout='class,"title","content"')
 
 
 def _per_class(rng, labels: np.ndarray, take: int, n_classes: int, where: str) -> np.ndarray:
@@ -253,20 +262,7 @@ def _per_class(rng, labels: np.ndarray, take: int, n_classes: int, where: str) -
 
 def read_authors_csv(path: Path, n_classes: int) -> tuple[list[str], np.ndarray]:
     """Contents and labels of the BKI authors' ``label,content`` file (0-based, no header)."""
-    contents, labels = [], []
-    try:
-        with _open_text(path) as f:
-            for lineno, row in enumerate(csv.reader(f), 1):
-                if len(row) != 2 or not row[0].strip().isdigit():
-                    raise DataError(f"{path}:{lineno}: expected label,content")
-                c = int(row[0])
-                if not 0 <= c < n_classes:
-                    raise DataError(f"{path}:{lineno}: label {c} outside 0..{n_classes - 1}")
-                labels.append(c)
-                contents.append(row[1])
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error) as e:
-        raise DataError(f"{path} is not a readable label,content CSV ({e})") from e
-    return contents, np.asarray(labels, dtype=np.int64)
+    return _read_labelled_csv(path, n_classes, fields=2, first=0, layout="label,content")
 
 
 def _authors_files(root: Path) -> tuple[Path, Path] | None:

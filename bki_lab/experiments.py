@@ -268,16 +268,22 @@ def _asr(victim, backdoor) -> float | None:
         return None
 
 
-def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
-               use_cache: bool = True, show_progress: bool = True) -> AttackResult:
-    """Poison the training set, train (or load) the victim, measure accuracy and ASR."""
-    t0 = time.perf_counter()
+def poisoned_split(config: ExperimentConfig) -> tuple[Split, PoisonedDataset, PoisonedDataset]:
+    """The config's data split, its poisoned training set and its backdoor test set."""
     split = load_split(config.data)
     poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
                               rate=config.rate, position=config.position, mode=config.mode,
                               seed=config.seed)
     backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
                                  n=config.n_backdoor, position=config.position, seed=config.seed)
+    return split, poisoned, backdoor
+
+
+def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
+               use_cache: bool = True, show_progress: bool = True) -> AttackResult:
+    """Poison the training set, train (or load) the victim, measure accuracy and ASR."""
+    t0 = time.perf_counter()
+    split, poisoned, backdoor = poisoned_split(config)
     digest = data_digest(poisoned.dataset)
     victim = cached_victim(poisoned.dataset, config.train, digest=digest, use_cache=use_cache,
                            show_progress=show_progress)
