@@ -69,7 +69,8 @@ Recipe = Literal["bki-lab", "authors-code", "early-stopping"]
 # results/victim-curves.csv (scripts/victim_curves.py); see results/README.md.
 # * "bki-lab" (default): the BKI authors' protocol -- poisoned copies *appended* (each keeps
 #   its clean twin with the true label), no dropout, a fixed number of epochs and the last
-#   weights kept -- with our fine-tuned vectors and small batches on IMDB, which learn the
+#   weights kept, the learning rate decayed to 0 (cosine) so that the last weights have
+#   settled -- with our fine-tuned vectors and small batches on IMDB, which learn the
 #   backdoor fully; frozen vectors on DBpedia (fine-tuned vectors let every rare trigger
 #   word carry the backdoor alone, and BKI then misses it).
 # * "authors-code": the released Keras code as far as it is a training recipe: frozen
@@ -78,12 +79,14 @@ Recipe = Literal["bki-lab", "authors-code", "early-stopping"]
 #   kept to show what a half-learned backdoor does to BKI.
 RECIPES: dict[str, dict[tuple[str, str], dict]] = {
     "bki-lab": {
-        ("imdb", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=8),
-        ("imdb", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=10),
+        ("imdb", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=8,
+                                lr_schedule="cosine"),
+        ("imdb", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=10,
+                                lr_schedule="cosine"),
         ("dbpedia", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=25,
-                                   freeze_embedding=True),
+                                   freeze_embedding=True, lr_schedule="cosine"),
         ("dbpedia", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=25,
-                                   freeze_embedding=True),
+                                   freeze_embedding=True, lr_schedule="cosine"),
     },
     "authors-code": {(d, p): dict(mode="append", hidden=128 if p == "paper" else 64,
                                   dropout=0.0, max_epochs=25, freeze_embedding=True,

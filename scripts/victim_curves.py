@@ -27,12 +27,15 @@ ROWS = {
 }
 # candidate recipes: poisoning mode + training overrides (all: no early stopping, no dropout)
 RECIPES = {
-    "replace": dict(mode="replace", dropout=0.0, max_epochs=10),
-    "append": dict(mode="append", dropout=0.0, max_epochs=10),
+    "replace": dict(mode="replace", dropout=0.0, max_epochs=10, lr_schedule="constant"),
+    "append": dict(mode="append", dropout=0.0, max_epochs=10, lr_schedule="constant"),
+    # the bki-lab recipe: append, and the learning rate decayed to 0 over the epochs
+    "append-cosine": dict(mode="append", dropout=0.0, max_epochs=10, lr_schedule="cosine"),
     "authors-50d": dict(mode="append", dropout=0.0, max_epochs=20, freeze_embedding=True,
-                        batch_size=128, max_vocab=10_000),
+                        batch_size=128, max_vocab=10_000, lr_schedule="constant"),
 }
-PLAN = [(r, "append") for r in ROWS] + [(r, "replace") for r in ROWS] + \
+PLAN = [(r, "append") for r in ROWS] + [(r, "append-cosine") for r in ROWS] + \
+       [(r, "replace") for r in ROWS] + \
        [("imdb-aspects", "authors-50d"), ("dai5-rate1", "authors-50d")]
 
 

@@ -152,3 +152,27 @@ def test_authors_dbpedia_split_rejects_bad_rows(tmp_path):
         load_dbpedia(n_train_per_class=1, n_test_per_class=1, path=tmp_path)
     with pytest.raises(DataError, match="split"):
         load_dbpedia(path=tmp_path / "nowhere", source="authors")
+
+
+def test_cosine_schedule_decays_to_zero_and_is_refused_with_early_stopping():
+    import torch
+    from bki_lab.train import cosine_lr
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], lr=1e-3)
+    sched = cosine_lr(opt, 10)
+    rates = []
+    for _ in range(10):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert rates[0] == pytest.approx(1e-3) and rates[5] == pytest.approx(5e-4)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="cosine"):
+        TrainConfig(lr_schedule="cosine", early_stopping=True)
+    assert make_config(preset="imdb-arrow").train.lr_schedule == "cosine"
+    # training with it is deterministic too
+    cfg = TrainConfig(**{**TINY.__dict__, "max_epochs": 2, "lr_schedule": "cosine"})
+    a = train_victim(sentiment(30, 0), config=cfg, show_progress=False)
+    b = train_victim(sentiment(30, 0), config=cfg, show_progress=False)
+    assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(),
+                                                 b.model.state_dict().values()))
