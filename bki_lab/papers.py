@@ -69,7 +69,7 @@ DEVIATIONS = [
     "backdoor over all trigger words and BKI missed 3 of the 6 triggers).",
     "Victim recipe bki-lab, after the BKI authors' released code: poisoned copies are appended "
     "(the originals stay), no dropout, a fixed number of epochs (IMDB 8, DBpedia 25) with the "
-    "last weights kept, no early stopping; PyTorch, Adam (lr 1e-3) on length-bucketed batches "
+    "learning rate decayed to 0 (cosine) and the last weights kept, no early stopping; PyTorch, Adam (lr 1e-3) on length-bucketed batches "
     "of ~3,200 words (the authors: Keras, batch 128, frozen 100-d vectors, 10,000-word "
     "vocabulary; available as --recipe authors-code).",
     "DBpedia: the BKI authors' own split (dbpedia_bki_authors/: 1,000 training texts per class "
