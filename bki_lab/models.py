@@ -30,7 +30,7 @@ class BiLSTMClassifier(nn.Module):
     """
 
     def __init__(self, vocab_size: int, n_classes: int, *, embed_dim: int = 50,
-                 hidden: int = 128, fc: int = 128, dropout: float = 0.3):
+                 hidden: int = 128, fc: int = 128, dropout: float = 0.0):
         super().__init__()
         self.hidden = hidden
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)

@@ -26,7 +26,6 @@ import numpy as np
 import torch
 
 from .files import atomic_path
-from .models import BiLSTMClassifier
 from .scoring import WordScores
 from .text import Vocab
 from .train import TrainConfig, TrainedModel
@@ -176,9 +175,7 @@ def load_victim(directory: str | Path, *, digest: str | None = None) -> TrainedM
         if cfg.get("model_sha256") and _sha256(directory / "model.pt") != cfg["model_sha256"]:
             raise CacheError("model.pt does not match its recorded sha256")
         tc = TrainConfig(**cfg["train_config"])
-        model = BiLSTMClassifier(cfg["vocab_size"], len(cfg["class_names"]),
-                                 embed_dim=cfg["embed_dim"], hidden=tc.hidden, fc=tc.fc,
-                                 dropout=tc.dropout)
+        model = tc.build(cfg["vocab_size"], len(cfg["class_names"]), cfg["embed_dim"])
         model.load_state_dict(torch.load(directory / "model.pt", weights_only=True,
                                          map_location="cpu"))
     except CacheError as e:

@@ -71,6 +71,11 @@ class TrainConfig:
             raise ValueError("a cosine schedule runs over a fixed number of epochs: "
                              "use it without early stopping")
 
+    def build(self, vocab_size: int, n_classes: int, embed_dim: int) -> BiLSTMClassifier:
+        """The victim these settings describe (the one place a victim is built)."""
+        return BiLSTMClassifier(vocab_size, n_classes, embed_dim=embed_dim, hidden=self.hidden,
+                                fc=self.fc, dropout=self.dropout)
+
     def batches(self, lengths: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """One epoch's minibatches (indices into ``lengths``), shuffled by ``rng``."""
         if self.batch_size is not None:
@@ -161,8 +166,7 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
         embed_dim, coverage, source = init.matrix.shape[1], init.coverage, glove.source
     else:
         embed_dim = config.embed_dim
-    model = BiLSTMClassifier(len(vocab), train.n_classes, embed_dim=embed_dim,
-                             hidden=config.hidden, fc=config.fc, dropout=config.dropout)
+    model = config.build(len(vocab), train.n_classes, embed_dim)
     if config.embedding == "glove":
         with torch.no_grad():
             model.embedding.weight.copy_(torch.from_numpy(init.matrix))
