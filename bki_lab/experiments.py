@@ -28,13 +28,15 @@ DatasetName = Literal["imdb", "dbpedia", "csv"]
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which texts: IMDB counts are totals, DBpedia counts are per class; a CSV is used
-    whole (``path`` with ``text_column``/``label_column``; 20% of it, or ``test_path``, is
-    the test set)."""
+    """Which texts. ``per_class`` says how ``n_train``/``n_test`` count: totals for IMDB
+    (half per class), per class for DBpedia (chen_dai: 1,000 + 500 per class); a CSV is
+    used whole (``path`` with ``text_column``/``label_column``; 20% of it, or ``test_path``,
+    is the test set)."""
 
     dataset: DatasetName = "imdb"
     n_train: int = 10_000
     n_test: int = 10_000
+    per_class: bool = False
     max_words: int = 500
     seed: int = 0
     path: str | None = None
@@ -48,6 +50,10 @@ class DataConfig:
                              f"got {self.dataset!r}")
         if (self.dataset == "csv") != (self.path is not None):
             raise ValueError("a CSV dataset needs a path, and only a CSV dataset takes one")
+        if self.per_class != (self.dataset == "dbpedia"):
+            raise ValueError(f"{self.dataset} sizes are counted "
+                             f"{'per class' if self.dataset == 'dbpedia' else 'in total'}: "
+                             f"per_class={self.dataset == 'dbpedia'}")
         for name in ("n_train", "n_test", "max_words"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -178,13 +184,16 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
     if (dataset == "csv") != (csv is not None):
         raise ValueError("dataset='csv' needs csv=dict(path=..., text_column=..., "
                          "label_column=...), and only it")
-    data = DataConfig(dataset=dataset, seed=seed, **sizes, **(csv or {}))
+    data = DataConfig(dataset=dataset, seed=seed, per_class=dataset == "dbpedia", **sizes,
+                      **(csv or {}))
     settings = dict(RECIPES[recipe][("imdb" if dataset == "csv" else dataset, profile)])
     recipe_mode = settings.pop("mode")
     if profile == "paper" and "glove_path" not in train_overrides:
         found = find_glove(100)
         if found is not None:
             settings["glove_path"] = str(found)
+    if train_overrides.get("early_stopping") and "lr_schedule" not in train_overrides:
+        settings["lr_schedule"] = "constant"      # a schedule needs a known end
     train = TrainConfig(seed=seed, **{**settings, **train_overrides})
     return ExperimentConfig(data=data, trigger=trigger, target=target, rate=float(rate),
                             position=position, mode=mode or recipe_mode, recipe=recipe,
