@@ -54,7 +54,7 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     from plotly.offline import get_plotlyjs
 
     from .files import atomic_path
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    nb = nbformat.read(str(notebook), as_version=4)       # sources joined into strings
     nb = nbformat.from_dict(figures_as_html(clean_outputs(nb)))
     body, _ = HTMLExporter().from_notebook_node(nb)
     script = f"<script type=\"text/javascript\">{get_plotlyjs()}</script>"
@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print(export_html(args[1], args[2]))
         return 0
     if len(args) >= 2 and args[0] == "clean":
+        import nbformat
         for name in args[1:]:
-            p = Path(name)
-            nb = clean_outputs(json.loads(p.read_text(encoding="utf-8")))
-            p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            nb = clean_outputs(nbformat.read(name, as_version=4))
+            nbformat.write(nbformat.from_dict(nb), name)
         return 0
     print("usage: python -m bki_lab.notebook_files export NOTEBOOK HTML | clean NOTEBOOK...",
           file=sys.stderr)

@@ -12,7 +12,7 @@ def _nb():
                          "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                         "language": "python"}},
             "cells": [{"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1,
-                       "source": "x", "outputs": [
+                       "source": ["x = 1\n", "x"], "outputs": [
                            {"output_type": "display_data", "metadata": {},
                             "data": {WIDGET_VIEW: {"model_id": "dead"}, "text/plain": "VBox()"}},
                            {"output_type": "display_data", "metadata": {},
@@ -35,3 +35,15 @@ def test_export_html_carries_each_figure_and_plotly_js_once(tmp_path):
     assert html.count('class="plotly-graph-div"') == 1
     assert html.count("Plotly.newPlot") == 1 and 'src="https://cdn.plot.ly' not in html
     assert "dead" not in html and "kept" in html
+
+
+def test_clean_command_rewrites_a_notebook_file(tmp_path):
+    import nbformat
+
+    from bki_lab.notebook_files import main
+    src = tmp_path / "n.ipynb"
+    src.write_text(json.dumps(_nb()))
+    assert main(["clean", str(src)]) == 0
+    nb = nbformat.read(str(src), as_version=4)
+    assert "widgets" not in nb.metadata and nb.cells[0].source == "x = 1\nx"
+    assert all(WIDGET_VIEW not in o.get("data", {}) for o in nb.cells[0].outputs)
