@@ -22,15 +22,46 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PLOTLY = "application/vnd.plotly.v1+json"
 
 
+def _resolve_cr(text: str) -> str:
+    """What a terminal shows of ``text``: on each line, only what follows its last ``\\r``."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def _streams(outputs: list) -> list:
+    """Consecutive stream outputs of one name merged, carriage returns applied (a text
+    progress bar leaves its last state, not one output per redraw), blank ones dropped."""
+    out: list = []
+    for o in outputs:
+        if o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream" \
+                and out[-1].get("name") == o.get("name"):
+            out[-1]["text"] = _text(out[-1]) + _text(o)
+        else:
+            out.append(o)
+    kept = []
+    for o in out:
+        if o.get("output_type") == "stream":
+            o["text"] = _resolve_cr(_text(o))
+            if not o["text"].strip():
+                continue
+        kept.append(o)
+    return kept
+
+
+def _text(o) -> str:
+    t = o.get("text", "")
+    return "".join(t) if isinstance(t, list) else t
+
+
 def clean_outputs(nb: dict) -> dict:
-    """A copy of notebook ``nb`` (nbformat JSON) without widget views or widget state."""
+    """A copy of notebook ``nb`` without widget views or widget state, and with each
+    cell's text streams as a terminal would show them (see `_streams`)."""
     nb = copy.deepcopy(nb)
     nb.get("metadata", {}).pop("widgets", None)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        cell["outputs"] = [o for o in cell.get("outputs", [])
-                           if WIDGET_VIEW not in o.get("data", {})]
+        cell["outputs"] = _streams([o for o in cell.get("outputs", [])
+                                    if WIDGET_VIEW not in o.get("data", {})])
     return nb
 
 

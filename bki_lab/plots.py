@@ -122,16 +122,19 @@ def label_offsets(x: np.ndarray, y: np.ndarray, *, width: float = 640, height: f
 
 def dictionary_scatter(ranking: pd.DataFrame, *, keyword: str | None = None,
                        trigger: Sequence[str] = (), label_top: int = 8,
-                       g_levels: Sequence[float] | None = None, min_num: int = 2) -> go.Figure:
+                       g_levels: Sequence[float] | None = None, min_num: int = 2,
+                       max_words: int = 1500) -> go.Figure:
     """The dictionary: log10(num) against mean f; curves of equal g = mean·log10(num).
 
     Words picked fewer than ``min_num`` times are left out (num = 1 gives g = 0: they can
-    never be the keyword, and there are thousands); trigger words are always drawn.
-    Hover: word, num, mean, g, rank.
+    never be the keyword, and there are thousands), and only the ``max_words`` of highest
+    g are drawn (the rest crowd the bottom left and bloat a saved notebook); trigger words
+    are always drawn. Hover: word, num, mean, g, rank.
     """
     if ranking.empty:
         raise ValueError("the ranking is empty")
-    df = ranking[(ranking["num"] >= min_num) | ranking["word"].isin(set(trigger))].copy()
+    keep = (ranking["num"] >= min_num) & (ranking["rank"] <= max_words)
+    df = ranking[keep | ranking["word"].isin(set(trigger))].copy()
     df["log_num"] = np.log10(df["num"])
     trig = set(trigger)
     df["kind"] = np.where(df["word"].isin(trig), "trigger word", "other word")

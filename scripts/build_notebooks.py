@@ -339,7 +339,9 @@ scores = bki_scores(attack)""", ignore=True),
 result = identify(scores, p=5, is_poison=attack.poisoned.is_poison)
 # checked on every machine: what BKI must find, not the exact scores
 print("the keyword is a word of the trigger:", result.keyword in attack.poisoned.trigger)
-print("precision >= 95%:", result.precision >= 0.95, "| recall >= 95%:", result.recall >= 0.95)"""),
+print("precision >= 95%:", result.precision >= 0.95, "| recall >= 95%:", result.recall >= 0.95)
+print("the two top-ranked words are trigger words:",
+      set(result.ranking["word"].head(2)) <= set(attack.poisoned.trigger))"""),
     code("""# the exact keyword (which trigger word wins), counts and scores vary between CPUs
 print("backdoor keyword:", result.keyword, "| trigger:", " ".join(attack.poisoned.trigger))
 print(f"removed {result.n_removed} texts ({result.removed_fraction:.1%}); "
@@ -401,6 +403,12 @@ the trigger means nothing to it: the attack success rate falls to roughly the mo
 error rate on source-class texts (the backdoor test texts are source texts *with* the
 trigger; a clean model still misclassifies some of them). The clean accuracy stays close,
 since BKI removed only a few percent of the data.
+
+What "most of" costs: each poisoned copy BKI misses (recall below 100%) still teaches the
+trigger, and with appended copies — each beside its clean twin — even a handful does.
+Measured on this quick profile over five seeds (`results/quick-stability.csv`): ASR after
+retraining 11.8% with every poisoned copy removed, 13.9–16.1% with 3–4 left, 21.5% with
+9 left.
 
 In chen_dai Table 3 (paper profile) the ASR after retraining is 12.6–22.7% on IMDB and
 ≤ 1% on DBpedia, with accuracy within 3% of the clean model; `bki-lab reproduce

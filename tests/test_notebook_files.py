@@ -47,3 +47,16 @@ def test_clean_command_rewrites_a_notebook_file(tmp_path):
     nb = nbformat.read(str(src), as_version=4)
     assert "widgets" not in nb.metadata and nb.cells[0].source == "x = 1\nx"
     assert all(WIDGET_VIEW not in o.get("data", {}) for o in nb.cells[0].outputs)
+
+
+def test_progress_redraws_collapse_to_what_a_terminal_shows():
+    nb = _nb()
+    nb["cells"][0]["outputs"] = [
+        {"output_type": "stream", "name": "stderr", "text": "\rep 1:   0%"},
+        {"output_type": "stream", "name": "stderr", "text": "\rep 1:  50%"},
+        {"output_type": "stream", "name": "stderr", "text": "\rep 1: 100%\n"},
+        {"output_type": "stream", "name": "stdout", "text": "accuracy 0.9\n"},
+        {"output_type": "stream", "name": "stderr", "text": "\rbar\r          \r"}]
+    outs = clean_outputs(nb)["cells"][0]["outputs"]
+    assert [(o["name"], o["text"]) for o in outs] == [("stderr", "ep 1: 100%\n"),
+                                                     ("stdout", "accuracy 0.9\n")]

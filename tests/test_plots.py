@@ -124,3 +124,13 @@ def test_training_history_without_validation():
     fig = plots.training_history([{"epoch": 1, "train_loss": 0.5, "seconds": 1.0, "asr": 0.2},
                                   {"epoch": 2, "train_loss": 0.3, "seconds": 1.0, "asr": 0.9}])
     assert [t.name for t in fig.data] == ["train loss", "asr"]
+
+
+def test_dictionary_scatter_draws_the_top_words_and_always_the_trigger():
+    n = 50
+    ranking = pd.DataFrame({"word": [f"w{i}" for i in range(n)], "num": [10] * n,
+                            "mean": np.linspace(1, 0.1, n), "g": np.linspace(1, 0.1, n),
+                            "rank": np.arange(1, n + 1)})
+    fig = plots.dictionary_scatter(ranking, trigger=("w49",), max_words=10)
+    drawn = sum(len(t.x) for t in fig.data if t.mode == "markers" and t.name != "keyword")
+    assert drawn == 11                     # the top 10 and the trigger word ranked 50th
