@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PLOTLY = "application/vnd.plotly.v1+json"
+_CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I)
 
 
 def _resolve_cr(text: str) -> str:
@@ -88,6 +90,9 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     nb = nbformat.read(str(notebook), as_version=4)       # sources joined into strings
     nb = nbformat.from_dict(figures_as_html(clean_outputs(nb)))
     body, _ = HTMLExporter().from_notebook_node(nb)
+    # nbconvert's page loads require.js and MathJax from a CDN: offline they only fail
+    # (formulas stay as TeX), so the page does not ask for them
+    body = _CDN_SCRIPT.sub("", body)
     script = f"<script type=\"text/javascript\">{get_plotlyjs()}</script>"
     body = body.replace("</head>", script + "</head>", 1)
     html_path = Path(html_path)

@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import ROOT
+from conftest import ARTIFACTS, ROOT
 
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
 DEAD = ("Error displaying widget", "Loading widget")
@@ -112,6 +112,8 @@ def test_notebook_opens_clean_and_runs_whole(driver, lab, name):
     expected = _committed_figures(name)
     assert drawn >= expected, f"{name}: {drawn} plotly figures drawn, {expected} expected"
     assert not _severe(driver), f"{name}: JavaScript errors: {_severe(driver)}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)      # a green run's look, to inspect
+    driver.save_screenshot(str(ARTIFACTS / f"ran-{name}.png"))
 
 
 def _visible(driver, css):
@@ -189,5 +191,26 @@ def test_reports_render_offline(driver, lab, report):
                                                    ".plotly-graph-div .main-svg")) > 0,
                   30, f"{report}'s figure to draw offline")
         assert not _severe(driver), f"{report}: {_severe(driver)}"
+    finally:
+        driver.delete_network_conditions()
+
+
+def test_a_notebook_exported_to_html_shows_its_figures_offline(driver, lab, tmp_path):
+    from bki_lab.notebook_files import export_html
+    name = "04_keyword_dictionary.ipynb"
+    page = export_html(ROOT / "notebooks" / name, tmp_path / "04.html")
+    expected = _committed_figures(name)
+    driver.set_network_conditions(offline=True, latency=0, download_throughput=0,
+                                  upload_throughput=0)
+    try:
+        driver.get_log("browser")
+        driver.get(page.as_uri())
+        _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".plotly-graph-div .main-svg"))
+              > 0, 30, "the exported figures to draw offline")
+        drawn = driver.execute_script(
+            "return [...document.querySelectorAll('.plotly-graph-div')]"
+            ".filter(e => e.querySelector('.main-svg')).length;")
+        assert expected > 0 and drawn == expected, f"{drawn} of {expected} figures drawn"
+        assert not _severe(driver), _severe(driver)
     finally:
         driver.delete_network_conditions()
