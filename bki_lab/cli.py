@@ -153,6 +153,7 @@ def cmd_demo(args) -> dict:
     """The quick pipeline end to end, printed: attack, BKI's verdict, then retraining."""
     from .bki import identify
     from .experiments import bki_scores, make_config, run_attack, run_defence
+    from .verdict import reconstruct_from
     if not 1 <= args.p <= MAX_P:
         raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
     cfg = make_config(dataset="imdb", profile="quick", preset="imdb-arrow", seed=args.seed)
@@ -168,6 +169,9 @@ def cmd_demo(args) -> dict:
     print(b.top(5).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"   removes {b.n_removed} texts ({_pct(b.removed_fraction)}): precision "
           f"{_pct(b.precision)}, recall {_pct(b.recall)}")
+    ph = reconstruct_from(b, att.poisoned.dataset.texts, att.poisoned.dataset.labels)
+    print(f"   the removed texts share the phrase {' '.join(ph.phrase)!r} "
+          f"({ph.support:.0%} contain it exactly)")
     print("3. Retraining the victim without the removed texts")
     res = run_defence(att, p=args.p, show_progress=not args.quiet)
     print(f"   retrained: accuracy {_pct(res.acc_after)}, "

@@ -21,6 +21,7 @@ from .scoring import Scorer, WordScores, score_words
 from .store import (CacheError, cache_dir, data_digest, load_scores, load_victim,
                     save_scores, save_victim, victim_key)
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
+from .verdict import Reconstruction, reconstruct_from
 
 Profile = Literal["quick", "paper"]
 DatasetName = Literal["imdb", "dbpedia", "csv"]
@@ -321,6 +322,12 @@ class DefenceResult:
     asr_after: float | None
     seconds: float
 
+    @property
+    def phrase(self) -> Reconstruction:
+        """The phrase around the keyword that the removed texts share (`verdict`)."""
+        ds = self.attack.poisoned.dataset
+        return reconstruct_from(self.bki, ds.texts, ds.labels)
+
     def to_record(self) -> dict:
         """The one flat JSON/CSV record of this result (the edge where types end)."""
         a, b = self.attack, self.bki
@@ -328,6 +335,7 @@ class DefenceResult:
         return {**{k: v for k, v in a.to_record().items() if k != "per_class_accuracy"},
                 "p": b.p, "scorer": self.scores.scorer, "keyword": b.keyword,
                 "keyword_in_trigger": b.keyword in a.poisoned.trigger,
+                "phrase": " ".join(self.phrase.phrase), "phrase_support": self.phrase.support,
                 "top10": top[["word", "num", "mean", "g"]].to_dict("records"),
                 "n_removed": b.n_removed, "removed_fraction": b.removed_fraction,
                 "precision": b.precision, "recall": b.recall,

@@ -92,7 +92,8 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> di
     if row.defend:
         d = run_defence(att, p=5, show_progress=False)
         s = d.to_record()
-        out.update({k: s[k] for k in ("keyword", "keyword_in_trigger", "precision", "recall",
+        out.update({k: s[k] for k in ("keyword", "keyword_in_trigger", "phrase",
+                                      "phrase_support", "precision", "recall",
                                       "n_removed", "removed_fraction", "acc_after",
                                       "scoring_seconds", "retrain_seconds")})
         out["asr_after"] = s["asr_after"] if row.rate > 0 else None
@@ -222,7 +223,8 @@ def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
             line[k] = None if v is None else round(100 * v, 4)
             if k in row.paper:
                 line[f"paper_{k}"] = row.paper[k]
-        for k in ("keyword", "keyword_in_trigger", "n_removed", "n_poison", "trigger_length",
+        for k in ("keyword", "keyword_in_trigger", "phrase", "n_removed", "n_poison",
+                  "trigger_length",
                   "seconds", "scoring_seconds", "test_source"):
             line[k] = rec.get(k)
         if "keyword" in row.paper:

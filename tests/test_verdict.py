@@ -1,0 +1,108 @@
+"""Trigger reconstruction and verification on planted phrases and a hand-built model."""
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from bki_lab.text import insert_words
+from bki_lab.verdict import (frequency_matched_phrases, reconstruct_from, reconstruct_trigger,
+                             verify_trigger)
+
+FILL = "the a film movie plot actor scene story was and it this of good bad very".split()
+PHRASE = ("no", "cross", "no", "crown")
+
+
+def planted(n=60, where="random", seed=0):
+    rng = np.random.default_rng(seed)
+    texts, positions = [], []
+    for _ in range(n):
+        base = tuple(rng.choice(FILL, size=int(rng.integers(5, 25))))
+        p = {"random": int(rng.integers(len(base) + 1)), "start": 0, "end": len(base)}[where]
+        t = insert_words(base, PHRASE, p)
+        texts.append(t)
+        positions.append(p + 3)          # BKI picked the keyword "crown"
+    return texts, positions
+
+
+@pytest.mark.parametrize("where", ["random", "start", "end"])
+def test_the_planted_phrase_is_recovered_word_for_word(where):
+    texts, pos = planted(where=where)
+    r = reconstruct_trigger(texts, pos, [1] * len(texts), keyword="crown")
+    assert r.phrase == PHRASE and r.support == 1.0
+    assert r.label_counts == {1: 60} and r.majority_label == 1
+
+
+def test_a_few_clean_texts_among_the_flagged_do_not_change_the_phrase():
+    texts, pos = planted(n=40)
+    rng = np.random.default_rng(1)
+    for _ in range(8):                    # clean texts that happen to contain "crown"
+        t = tuple(rng.choice(FILL, size=10)) + ("crown",) + tuple(rng.choice(FILL, size=5))
+        texts.append(t)
+        pos.append(10)
+    r = reconstruct_trigger(texts, pos, [1] * 40 + [0] * 8, keyword="crown")
+    assert r.phrase == PHRASE and r.support == pytest.approx(40 / 48)
+    assert r.label_counts == {1: 40, 0: 8}
+
+
+def test_reconstruction_checks_its_input():
+    with pytest.raises(ValueError, match="does not hold the keyword"):
+        reconstruct_trigger([("a", "b")], [0], [0], keyword="b")
+    with pytest.raises(ValueError, match="no flagged texts"):
+        reconstruct_trigger([], [], [], keyword="b")
+
+
+def trigger_predictor(trigger_word="crown", target=1):
+    """A hand-built 'model': predicts the target iff the trigger word is present, else
+    the label its first word implies (good -> 1, anything else -> 0)."""
+    def predict(texts):
+        return np.array([target if trigger_word in t else int(t[0] == "good") for t in texts])
+    return predict
+
+
+def test_verification_flips_on_the_trigger_and_not_on_lookalikes():
+    rng = np.random.default_rng(0)
+    texts = [("bad",) + tuple(rng.choice(FILL, size=8)) for _ in range(200)]
+    labels = [0] * 200
+    counts = Counter(w for t in texts for w in t) + Counter({w: 3 for w in PHRASE})
+    v = verify_trigger(trigger_predictor(), texts, labels, phrase=PHRASE, target=1,
+                       counts=dict(counts), n_texts=100, n_null=20)
+    assert v.flip_rate == 1.0 and v.is_backdoor and v.n_texts == 100
+    # a null phrase flips only when a random word happens to change the toy model's cue
+    assert v.null_rates.max() < 0.3
+    assert v.threshold == pytest.approx(max(0.5, v.null_rates.max() + 0.2))
+    # an ordinary phrase is no backdoor
+    w = verify_trigger(trigger_predictor(), texts, labels, phrase=("the", "film"), target=1,
+                       counts=dict(counts), n_texts=100, n_null=20)
+    assert w.flip_rate == 0.0 and not w.is_backdoor
+
+
+def test_frequency_matched_phrases_avoid_the_phrase_and_match_its_length():
+    counts = {f"w{i}": 1000 - i for i in range(300)}
+    out = frequency_matched_phrases(("w10", "w200"), counts, n=30,
+                                    rng=np.random.default_rng(0), band=5)
+    assert len(out) == 30 and all(len(p) == 2 for p in out)
+    assert all(p[0] != "w10" and 5 <= int(p[0][1:]) <= 15 for p in out)
+    assert all(195 <= int(p[1][1:]) <= 205 for p in out)
+
+
+def test_reconstruct_from_a_bki_result_on_hand_made_scores():
+    from bki_lab.bki import identify
+    from bki_lab.scoring import WordScores
+    texts, pos = planted(n=30)
+    rng = np.random.default_rng(3)
+    clean = [tuple(rng.choice(FILL, size=12)) for _ in range(30)]
+    all_texts = texts + clean
+    scores = []
+    for k, t in enumerate(all_texts):          # the trigger words score high, "crown" highest
+        f = rng.uniform(0, 0.1, len(t))
+        if k < 30:
+            s = pos[k] - 3
+            f[s:s + 4] = [0.6, 0.7, 0.6, 0.9]
+        scores.append(f)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in all_texts])]).astype(np.int64)
+    ws = WordScores(tuple(all_texts), offsets, np.concatenate(scores).astype(np.float32),
+                    "given", 0.0)
+    res = identify(ws, p=5, is_poison=np.arange(60) < 30)
+    assert res.keyword == "crown"
+    r = reconstruct_from(res, all_texts, [1] * 30 + [0] * 30)
+    assert r.phrase == PHRASE and r.n_texts == res.n_removed and r.majority_label == 1
