@@ -191,6 +191,8 @@ def load_victim(directory: str | Path, *, digest: str | None = None) -> TrainedM
 
 def save_scores(scores: WordScores, path: str | Path) -> None:
     """Save word scores to ``path`` (.npz; the texts are stored as joined words)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _sweep_temp(Path(path).parent)
     with atomic_path(path, suffix=".npz") as tmp:     # savez wants the .npz suffix
         np.savez_compressed(tmp, offsets=scores.offsets, scores=scores.scores,
                             words=np.asarray([w for t in scores.texts for w in t], dtype=str),

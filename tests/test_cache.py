@@ -116,3 +116,12 @@ def test_temp_entries_of_dead_processes_are_swept(tmp_path):
                      show_progress=False)
     save_victim(v, victims / "k2")
     assert not dead.exists() and alive.exists()
+
+
+def test_temp_score_files_of_dead_processes_are_swept(imdb_dir):
+    scores_dir = cache_dir() / "scores"
+    scores_dir.mkdir(parents=True)
+    dead = scores_dir / ".x-fast.npz.999999999.abcdefgh.npz"
+    dead.write_bytes(b"partial")
+    bki_scores(run_attack(tiny(), show_progress=False), show_progress=False)
+    assert not dead.exists() and len(list(scores_dir.glob("*.npz"))) == 1
