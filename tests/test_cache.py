@@ -98,7 +98,7 @@ def _save(directory):
 
 def test_two_processes_saving_one_entry_both_succeed(tmp_path):
     target = tmp_path / "victims" / "k"
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")           # fork after OpenMP threads started can hang
     with ctx.Pool(3) as pool:
         assert pool.map(_save, [target] * 3) == [True, True, True]
     load_victim(target, digest="d")
