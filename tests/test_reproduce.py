@@ -93,7 +93,10 @@ def test_ctrl_c_stops_a_parallel_run_within_seconds_and_it_resumes(tmp_path):
     import sys
     import time
     from pathlib import Path
-    code = ("import sys; sys.path.insert(0, %r)\n"
+    # a terminal's Ctrl-C: the default handler, even if this test runs where SIGINT is
+    # ignored (background jobs of a non-interactive shell inherit SIG_IGN)
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "sys.path.insert(0, %r)\n"
             "from helpers import slow_run\n"
             "from bki_lab.reproduce import reproduce\n"
             "reproduce('attack-table2', out=%r, jobs=2, run=slow_run, log=print)\n"
