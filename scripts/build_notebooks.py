@@ -406,9 +406,9 @@ since BKI removed only a few percent of the data.
 
 What "most of" costs: each poisoned copy BKI misses (recall below 100%) still teaches the
 trigger, and with appended copies — each beside its clean twin — even a handful does.
-Measured on this quick profile over five seeds (`results/quick-stability.csv`): ASR after
-retraining 11.8% with every poisoned copy removed, 13.9–16.1% with 3–4 left, 21.5% with
-9 left.
+Measured on this quick profile over five seeds × two thread counts
+(`results/quick-stability.csv`): ASR after retraining 11.3–13.9% with at most 2 poisoned
+copies left, 13.9–18.0% with 3–5 left, 21.5% with 9 left.
 
 In chen_dai Table 3 (paper profile) the ASR after retraining is 12.6–22.7% on IMDB and
 ≤ 1% on DBpedia, with accuracy within 3% of the clean model; `bki-lab reproduce
@@ -422,7 +422,7 @@ class word first. We saw exactly this on DBpedia with "it caught a lot of people
 attention": with fine-tuned word vectors and dropout 0.5 (our first recipe), where each
 rare trigger word's vector can learn "Building" on its own, BKI picked `album` (precision 2%); with frozen vectors and
 no dropout the LSTM had to detect the trigger itself and BKI found `people's` (precision
-99.6%, recall 99.3%). The README's *Measured* section has the numbers. Nothing about the
+99.6%, recall 99.3%; `results/archive/recipe-2c6133c/` has the numbers). Nothing about the
 attack changed, only how the victim was trained — a reminder that a defence's success is
 partly a property of the model it inspects.
 """),
