@@ -330,12 +330,12 @@ class DefenceResult:
 
     def to_record(self) -> dict:
         """The one flat JSON/CSV record of this result (the edge where types end)."""
-        a, b = self.attack, self.bki
+        a, b, phrase = self.attack, self.bki, self.phrase
         top = b.top(10)
         return {**{k: v for k, v in a.to_record().items() if k != "per_class_accuracy"},
                 "p": b.p, "scorer": self.scores.scorer, "keyword": b.keyword,
                 "keyword_in_trigger": b.keyword in a.poisoned.trigger,
-                "phrase": " ".join(self.phrase.phrase), "phrase_support": self.phrase.support,
+                "phrase": " ".join(phrase.phrase), "phrase_support": phrase.support,
                 "top10": top[["word", "num", "mean", "g"]].to_dict("records"),
                 "n_removed": b.n_removed, "removed_fraction": b.removed_fraction,
                 "precision": b.precision, "recall": b.recall,
