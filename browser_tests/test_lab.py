@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -38,9 +39,13 @@ return {{path: w.context.path, kernel: k ? k.status : null, cells: cells}};
 
 
 def _wait(fn, timeout, what, poll=0.5):
+    """Poll ``fn`` until truthy; an element redrawn while being read counts as 'not yet'."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        value = fn()
+        try:
+            value = fn()
+        except StaleElementReferenceException:     # plotly/ipywidgets replaced the node
+            value = None
         if value:
             return value
         time.sleep(poll)
@@ -117,9 +122,16 @@ def test_notebook_opens_clean_and_runs_whole(driver, lab, name):
 
 
 def _visible(driver, css):
-    return [e for e in driver.find_elements(By.CSS_SELECTOR,
-                                            ".jp-NotebookPanel:not(.lm-mod-hidden) " + css)
-            if e.is_displayed()]
+    """Displayed elements under the open notebook; one detached meanwhile is not displayed."""
+    found = driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel:not(.lm-mod-hidden) " + css)
+    return [e for e in found if _displayed(e)]
+
+
+def _displayed(element):
+    try:
+        return element.is_displayed()
+    except StaleElementReferenceException:
+        return False
 
 
 def test_p_slider_updates_the_summary_to_the_library_value(driver, lab):
