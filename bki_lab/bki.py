@@ -101,6 +101,8 @@ class BKIResult:
     p: int
     precision: float | None = None   # removed poison / removed
     recall: float | None = None      # removed poison / poison
+    target: int | None = None        # the key's label (the authors' variant keys on it)
+    variant: str = "paper"           # "paper" (Algorithm 1) or "authors-code" (`authors.py`)
 
     def __post_init__(self):
         if len(self.removed) != len(self.suspicious.offsets) - 1:
@@ -148,7 +150,7 @@ def removal_metrics(removed: np.ndarray, is_poison: np.ndarray) -> tuple[float |
 
 
 def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None = None,
-             keyword: str | None = None) -> BKIResult:
+             keyword: str | None = None, among: np.ndarray | None = None) -> BKIResult:
     """Pick the backdoor keyword and the texts to remove (Algorithm 1, lines 10-20).
 
     Args:
@@ -157,15 +159,27 @@ def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None
         is_poison: the true poison mask, when known, for precision and recall.
         keyword: remove the texts of this word instead of the top-ranked one (to explore
             "what if BKI had picked the second word?").
+        among: a bool mask: only these texts build the dictionary and can be removed (the
+            rest, e.g. texts removed by an earlier finding, take no part).
     """
     sus = select_suspicious(scores, p=p)
-    ranking = build_dictionary(sus)
+    n = len(sus.offsets) - 1
+    text_of = np.repeat(np.arange(n), np.diff(sus.offsets))
+    take = np.ones(len(sus.words), bool)
+    if among is not None:
+        among = np.asarray(among, bool)
+        if among.shape != (n,):
+            raise ValueError(f"among has {among.shape} entries for {n} texts")
+        take = among[text_of]
+    ranking = build_dictionary(Suspicious(np.array([0, int(take.sum())]), sus.positions[take],
+                                          tuple(w for w, t in zip(sus.words, take) if t),
+                                          sus.scores[take], sus.p)) if among is not None \
+        else build_dictionary(sus)
     if ranking.empty:
         raise ValueError("no suspicious words: the training set has no words")
     kb = ranking["word"].iloc[0] if keyword is None else keyword
-    hit = np.fromiter((w == kb for w in sus.words), dtype=bool, count=len(sus.words))
-    text_of = np.repeat(np.arange(len(sus.offsets) - 1), np.diff(sus.offsets))
-    removed = np.zeros(len(sus.offsets) - 1, dtype=bool)
+    hit = np.fromiter((w == kb for w in sus.words), dtype=bool, count=len(sus.words)) & take
+    removed = np.zeros(n, dtype=bool)
     removed[text_of[hit]] = True
     precision = recall = None
     if is_poison is not None:

@@ -96,31 +96,45 @@ def _lstm_weights(lstm: torch.nn.LSTM):
 
 
 @torch.no_grad()
-def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.LSTM):
-    """Final states of the full texts and of every one-word-deleted variant, one direction.
+def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.LSTM, *,
+                      span: int = 1, restart: bool = False):
+    """Final states of the full texts and of every variant of them, one direction.
 
     Args:
         emb: (T, B, E) inputs, right-aligned: text b occupies steps offsets[b]..T-1.
         offsets: (B,) first real step of each text.
+        span: variant k skips steps k..k+span-1 (a deleted word, or n-gram).
+        restart: instead, variant k starts afresh (zero state) at step k: the final state
+            of the suffix k..T-1 alone (for the authors' prefix term, on reversed texts).
     Returns:
         full: (B, H) final state of each full text;
-        variants: (T, B, H); variants[k, b] is the final state with step k of text b skipped
-        (meaningful for k >= offsets[b]).
+        variants: (T, B, H); variants[k, b] is the final state of variant k of text b
+            (meaningful for k >= offsets[b]);
+        history: (T + 1, B, H); history[t] is the full text's state before step t.
     """
     T, B, _ = emb.shape
     w_ih, w_hh_t, bias = _lstm_weights(lstm)
     H = w_hh_t.shape[0]
     xproj = torch.addmm(bias, emb.reshape(T * B, -1), w_ih.t()).view(T, B, 4 * H)
-    h = emb.new_zeros(T + 1, B, H)      # block 0: full text; block k+1: variant skipping step k
+    h = emb.new_zeros(T + 1, B, H)      # block 0: full text; block k+1: variant k
     c = emb.new_zeros(T + 1, B, H)
+    hist_h = emb.new_zeros(T + 1, B, H)
+    hist_c = emb.new_zeros(T + 1, B, H)
     not_started = (torch.arange(T, device=emb.device)[:, None] < offsets[None, :])  # (T, B)
     late = int(offsets.max())
     for t in range(T):
-        h[t + 1] = h[0]                 # variant t resumes from the state before step t
-        c[t + 1] = c[0]
-        rows = (t + 1) * B              # blocks 0..t read step t
-        hs, cs = h[: t + 1], c[: t + 1]
-        gates = torch.mm(hs.view(rows, H), w_hh_t).view(t + 1, B, 4 * H).add_(xproj[t])
+        if restart:                     # variant t reads step t from the zero state
+            blocks = t + 2
+        elif t - span + 1 >= 0:         # variant t-span+1 resumes from the state before it
+            k = t - span + 1
+            h[k + 1] = hist_h[k] if span > 1 else h[0]
+            c[k + 1] = hist_c[k] if span > 1 else c[0]
+            blocks = k + 1              # blocks 0..k read step t; variant k joins after it
+        else:
+            blocks = 1
+        rows = blocks * B
+        hs, cs = h[:blocks], c[:blocks]
+        gates = torch.mm(hs.view(rows, H), w_hh_t).view(blocks, B, 4 * H).add_(xproj[t])
         i, f, g, o = gates.chunk(4, dim=2)
         cs.mul_(f.sigmoid_()).addcmul_(i.sigmoid_(), g.tanh_())
         torch.mul(o.sigmoid_(), torch.tanh(cs), out=hs)
@@ -128,7 +142,12 @@ def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.L
             keep = (~not_started[t]).to(h.dtype)[:, None]
             h[0].mul_(keep)
             c[0].mul_(keep)
-    return h[0], h[1:]
+        hist_h[t + 1] = h[0]
+        hist_c[t + 1] = c[0]
+    if not restart:                     # variants whose skipped steps reach the end
+        for k in range(max(0, T - span + 1), T):
+            h[k + 1] = hist_h[k]
+    return h[0], h[1:], hist_h
 
 
 @torch.no_grad()
@@ -143,8 +162,8 @@ def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], device) ->
         bwd[offsets[b]:, b] = s[::-1]
     off = torch.as_tensor(offsets, device=device)
     emb = model.embedding
-    full_f, var_f = _resume_direction(emb(torch.as_tensor(fwd, device=device)), off, model.fwd)
-    full_b, var_b = _resume_direction(emb(torch.as_tensor(bwd, device=device)), off, model.bwd)
+    full_f, var_f, _ = _resume_direction(emb(torch.as_tensor(fwd, device=device)), off, model.fwd)
+    full_b, var_b, _ = _resume_direction(emb(torch.as_tensor(bwd, device=device)), off, model.bwd)
     diff_f = (var_f - full_f[None]).abs().amax(2).t().cpu().numpy()    # (B, T)
     diff_b = (var_b - full_b[None]).abs().amax(2).t().cpu().numpy()
     out = []
