@@ -1,6 +1,6 @@
 """Experiments: one frozen config -> data -> poisoning -> victim -> BKI -> retrained victim.
 
-The papers' stages are wired here and only here (`run_attack`, `run_defence`); every
+The papers' stages are wired here (`run_attack`) and in `defence.py` (`run_defence`); every
 trained model and every score table is cached under a hash of the settings that made it.
 """
 from __future__ import annotations
@@ -11,17 +11,12 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Literal, get_args
 
-import numpy as np
 
-from .bki import BKIResult, identify
 from .data import Split, TextDataset, data_dir, load_csv, load_dbpedia, load_imdb
 from .glove import find_glove
 from .poison import PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set, poison_dataset
-from .scoring import Scorer, WordScores, score_words
-from .store import (CacheError, cache_dir, data_digest, load_scores, load_victim,
-                    save_scores, save_victim, victim_key)
+from .store import CacheError, cache_dir, data_digest, load_victim, save_victim, victim_key
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
-from .verdict import Reconstruction, reconstruct_from
 
 Profile = Literal["quick", "paper"]
 DatasetName = Literal["imdb", "dbpedia", "csv"]
@@ -312,71 +307,17 @@ def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
                         time.perf_counter() - t0, key, clean_acc)
 
 
-@dataclass(frozen=True)
-class DefenceResult:
-    attack: AttackResult
-    scores: WordScores
-    bki: BKIResult
-    retrained: TrainedModel
-    acc_after: float
-    asr_after: float | None
-    seconds: float
-
-    @property
-    def phrase(self) -> Reconstruction:
-        """The phrase around the keyword that the removed texts share (`verdict`)."""
-        ds = self.attack.poisoned.dataset
-        return reconstruct_from(self.bki, ds.texts, ds.labels)
-
-    def to_record(self) -> dict:
-        """The one flat JSON/CSV record of this result (the edge where types end)."""
-        a, b, phrase = self.attack, self.bki, self.phrase
-        top = b.top(10)
-        return {**{k: v for k, v in a.to_record().items() if k != "per_class_accuracy"},
-                "p": b.p, "scorer": self.scores.scorer, "keyword": b.keyword,
-                "keyword_in_trigger": b.keyword in a.poisoned.trigger,
-                "phrase": " ".join(phrase.phrase), "phrase_support": phrase.support,
-                "top10": top[["word", "num", "mean", "g"]].to_dict("records"),
-                "n_removed": b.n_removed, "removed_fraction": b.removed_fraction,
-                "precision": b.precision, "recall": b.recall,
-                "acc_before": a.clean_accuracy, "asr_before": a.attack_success_rate,
-                "acc_after": self.acc_after, "asr_after": self.asr_after,
-                "scoring_seconds": self.scores.seconds, "words_scored": self.scores.words_scored,
-                "retrain_seconds": self.retrained.seconds, "seconds": self.seconds}
-
-
-def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str = "cpu",
-               use_cache: bool = True, show_progress: bool = True) -> WordScores:
-    """Scores of every word of the poisoned training set under the attack's victim (cached)."""
-    path = cache_dir() / "scores" / f"{attack.key}-{scorer}.npz"
-    if use_cache and path.exists():
-        try:
-            return load_scores(path, texts=attack.poisoned.dataset.texts)
-        except CacheError as e:
-            _rebuilding(e)
-    scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
-                         scorer=scorer, device=device, show_progress=show_progress)
-    if use_cache:
-        save_scores(scores, path)
-    return scores
-
-
-def run_defence(attack: AttackResult, *, p: int = 5, scorer: Scorer = "fast",
-                device: str = "cpu", use_cache: bool = True,
-                show_progress: bool = True) -> DefenceResult:
-    """BKI on the attack's training set, then retraining on what is kept (chen_dai §IV-V)."""
-    t0 = time.perf_counter()
-    scores = bki_scores(attack, scorer=scorer, device=device, use_cache=use_cache,
-                        show_progress=show_progress)
-    bki = identify(scores, p=p, is_poison=attack.poisoned.is_poison)
-    kept = np.flatnonzero(~bki.removed)
-    retrained = cached_victim(attack.poisoned.dataset.subset(kept), attack.config.train,
-                              use_cache=use_cache, show_progress=show_progress,
-                              label="retraining")
-    acc_after = evaluate(retrained, attack.split.test).accuracy
-    return DefenceResult(attack, scores, bki, retrained, acc_after,
-                         _asr(retrained, attack.backdoor), time.perf_counter() - t0)
-
-
 def config_dict(config: ExperimentConfig) -> dict:
     return asdict(config)
+
+
+_DEFENCE = ("DefenceResult", "authors_spans", "bki_scores", "run_defence")
+
+
+def __getattr__(name: str):
+    """The defence stage lives in `defence.py`; its names stay importable from here
+    (loaded on first use: `defence` imports this module)."""
+    if name in _DEFENCE:
+        from . import defence
+        return getattr(defence, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

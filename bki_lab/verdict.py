@@ -110,8 +110,9 @@ def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
         pos = next(j for j, w, _ in result.suspicious.of(int(i)) if w == result.keyword)
         flagged.append(int(i))
         positions.append(pos)
+    first = result.keyword.split(" ")[0]       # an n-gram key is aligned on its first word
     return reconstruct_trigger([texts[i] for i in flagged], positions,
-                               [int(labels[i]) for i in flagged], keyword=result.keyword,
+                               [int(labels[i]) for i in flagged], keyword=first,
                                window=window, min_share=min_share)
 
 

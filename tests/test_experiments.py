@@ -63,3 +63,22 @@ def test_one_seed_drives_every_stage():
         replace(c, mode="insert")
     with pytest.raises(ValueError, match="rate"):
         replace(c, rate=1.5)
+
+
+def test_verdict_and_authors_variant_wired_through_run_defence(imdb_dir):
+    import json
+    a = run_attack(tiny(), show_progress=False)
+    d = run_defence(a, p=2, decide="verdict", variant="authors-code", show_progress=False)
+    assert d.bki.variant == "authors-code" and d.bki.target is not None
+    assert d.verdict is not None and d.verdict.variant == "authors-code"
+    assert (d.removed == d.verdict.removed).all()
+    rec = d.to_record()
+    json.dumps(rec)
+    assert rec["decide"] == "verdict" and rec["verdict"] in ("backdoor", "no backdoor found")
+    assert rec["n_removed"] == d.verdict.n_removed
+    again = run_defence(a, p=2, decide="verdict", variant="authors-code", show_progress=False)
+    assert (again.removed == d.removed).all()          # cached spans, same seed: same verdict
+    if not d.removed.any():                            # nothing removed: nothing retrained
+        assert d.retrained is a.victim
+    with pytest.raises(ValueError, match="decide"):
+        run_defence(a, decide="always")

@@ -1,0 +1,177 @@
+"""BKI with a verdict: "backdoor" with evidence, or "no backdoor found"; several backdoors.
+
+The paper's BKI always removes the texts of its top keyword, backdoor or not. Here each
+candidate keyword is checked before anything is removed (`verdict.py`): its phrase is
+reconstructed from the texts that picked it and inserted into texts of other labels; a
+backdoor flips the victim's prediction far more often than random phrases of the same word
+frequencies do. A verified finding's texts are set aside and the next candidate is ranked
+on the texts that remain, until a candidate fails: one training set may hold several
+triggers, each reported separately.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+
+from .bki import BKIResult, identify, removal_metrics
+from .scoring import WordScores
+from .text import Words
+from .verdict import Reconstruction, Verification, _contains, reconstruct_from, verify_trigger
+
+Variant = Literal["paper", "authors-code"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One candidate keyword, its phrase, and how the victim reacted to it."""
+
+    bki: BKIResult                       # the ranking and picks it came from
+    phrase: Reconstruction
+    target: int
+    verification: Verification           # the reconstructed phrase
+    keyword_verification: Verification   # the keyword alone
+    removed: np.ndarray                  # (n,) bool: the texts this finding removes
+    precision: float | None = None
+    recall: float | None = None          # of all poisoned texts
+
+    def __post_init__(self):
+        self.removed.setflags(write=False)
+
+    @property
+    def keyword(self) -> str:
+        return self.bki.keyword
+
+    @property
+    def verified(self) -> bool:
+        return self.verification.is_backdoor
+
+    @property
+    def n_removed(self) -> int:
+        return int(self.removed.sum())
+
+    def to_record(self, class_names: Sequence[str] | None = None) -> dict:
+        v, k = self.verification, self.keyword_verification
+        return {"keyword": self.keyword, "phrase": " ".join(self.phrase.phrase),
+                "phrase_support": self.phrase.support, "target": self.target,
+                "target_name": class_names[self.target] if class_names else str(self.target),
+                "verified": self.verified, "flip_rate": v.flip_rate,
+                "threshold": v.threshold, "null_max": float(v.null_rates.max()),
+                "null_mean": float(v.null_rates.mean()),
+                "keyword_flip_rate": k.flip_rate, "n_verify_texts": v.n_texts,
+                "n_removed": self.n_removed, "precision": self.precision, "recall": self.recall}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What BKI with verification concluded about one training set."""
+
+    findings: tuple[Finding, ...]        # the verified ones, in the order found
+    rejected: Finding | None             # the first candidate that failed (the stop)
+    removed: np.ndarray                  # (n,) bool: every verified finding's texts
+    variant: str
+    precision: float | None = None
+    recall: float | None = None
+
+    def __post_init__(self):
+        self.removed.setflags(write=False)
+
+    @property
+    def verdict(self) -> str:
+        return "backdoor" if self.findings else "no backdoor found"
+
+    @property
+    def n_removed(self) -> int:
+        return int(self.removed.sum())
+
+    @property
+    def removed_fraction(self) -> float:
+        return self.n_removed / max(len(self.removed), 1)
+
+    def to_record(self, class_names: Sequence[str] | None = None) -> dict:
+        return {"verdict": self.verdict, "variant": self.variant,
+                "n_findings": len(self.findings),
+                "findings": [f.to_record(class_names) for f in self.findings],
+                "rejected": self.rejected.to_record(class_names) if self.rejected else None,
+                "n_removed": self.n_removed, "removed_fraction": self.removed_fraction,
+                "precision": self.precision, "recall": self.recall}
+
+
+def word_counts(texts: Sequence[Words]) -> dict[str, int]:
+    return dict(Counter(w for t in texts for w in t))
+
+
+def find_backdoors(scores: WordScores, labels: Sequence[int], *,
+                   predict: Callable[[Sequence[Words]], np.ndarray], p: int = 5,
+                   variant: Variant = "paper", spans=None, a: float = 0.05,
+                   is_poison: Sequence[bool] | None = None, max_findings: int = 5,
+                   n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
+                   remove_phrase: bool = True, seed: int = 0) -> Verdict:
+    """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
+
+    Args:
+        scores: word scores of the training set (`scoring.score_words`).
+        labels: its labels (the poisoned copies carry the target label).
+        predict: the victim, texts -> class ids (e.g. ``TrainedModel.predict``).
+        p: suspicious words per text.
+        variant: ``"paper"`` (Algorithm 1's dictionary) or ``"authors-code"`` (the released
+            code's, `authors.py`; needs ``spans`` from `authors.score_spans`).
+        is_poison: the truth, when known, for precision and recall.
+        max_findings: stop after this many verified findings.
+        n_verify, n_null, margin: `verdict.verify_trigger`'s sample size, null phrases and
+            threshold margin (threshold = max(0.5, largest null flip rate + margin)).
+        remove_phrase: a verified phrase of two or more words also removes the remaining
+            texts of its target label that contain it exactly (poisoned copies whose top-p
+            words missed the keyword).
+        seed: for the verification's texts, positions and null phrases.
+    """
+    labels = np.asarray(labels)
+    texts = scores.texts
+    if len(labels) != len(texts):
+        raise ValueError(f"{len(labels)} labels for {len(texts)} texts")
+    if variant not in ("paper", "authors-code"):
+        raise ValueError(f"variant must be 'paper' or 'authors-code', got {variant!r}")
+    if variant == "authors-code" and spans is None:
+        raise ValueError("the authors' variant needs spans=authors.score_spans(...)")
+    if max_findings < 1:
+        raise ValueError(f"max_findings must be >= 1, got {max_findings}")
+    truth = None if is_poison is None else np.asarray(is_poison, bool)
+    counts = word_counts(texts)
+    among = np.ones(len(texts), bool)
+    findings: list[Finding] = []
+    rejected = None
+    for k in range(max_findings):
+        if not among.any():
+            break
+        if variant == "paper":
+            bki = identify(scores, p=p, among=among)
+        else:
+            from .authors import identify_authors
+            bki = identify_authors(spans, labels, p=p, a=a, among=among)
+        if not bki.removed.any():
+            break
+        phrase = reconstruct_from(bki, texts, labels)
+        target = phrase.majority_label if bki.target is None else bki.target
+        pool = np.flatnonzero(among & ~bki.removed)
+        check = dict(predict=predict, texts=[texts[i] for i in pool], labels=labels[pool],
+                     target=target, counts=counts, n_texts=n_verify, n_null=n_null,
+                     margin=margin, seed=seed + k)
+        ver = verify_trigger(phrase=phrase.phrase, **check)
+        kw = verify_trigger(phrase=(phrase.keyword,), **check)
+        removed = bki.removed.copy()
+        if remove_phrase and len(phrase.phrase) >= 2 and ver.is_backdoor:
+            for i in np.flatnonzero(among & (labels == target) & ~removed):
+                if _contains(texts[i], phrase.phrase):
+                    removed[i] = True
+        prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
+        finding = Finding(bki, phrase, int(target), ver, kw, removed, prec, rec)
+        if not finding.verified:
+            rejected = finding
+            break
+        findings.append(finding)
+        among &= ~removed
+    removed = ~among if findings else np.zeros(len(texts), bool)
+    prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
+    return Verdict(tuple(findings), rejected, removed, variant, prec, rec)

@@ -1,0 +1,164 @@
+"""The defence stage: BKI on the attack's training set, a decision, retraining.
+
+`run_defence` scores every word under the victim (cached), decides what to remove, and
+retrains on the rest (cached too):
+
+* ``decide="paper"`` -- chen_dai's Algorithm 1: always remove the texts of the top keyword
+  (Table 3 is reproduced this way);
+* ``decide="verdict"`` -- `backdoors.find_backdoors`: each candidate is reconstructed and
+  verified against the victim first; nothing is removed when no candidate holds, and several
+  triggers are found one after the other.
+
+``variant`` picks the dictionary: the paper's or the authors' released code's (`authors.py`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .authors import SpanScores, identify_authors, score_spans
+from .backdoors import Variant, Verdict, find_backdoors
+from .bki import BKIResult, identify
+from .experiments import AttackResult, _asr, _rebuilding, cached_victim
+from .files import atomic_path
+from .scoring import Scorer, WordScores, score_words
+from .store import CacheError, _sweep_temp, cache_dir, load_scores, save_scores
+from .train import TrainedModel, evaluate
+from .verdict import Reconstruction, reconstruct_from
+
+Decide = Literal["paper", "verdict"]
+
+
+@dataclass(frozen=True)
+class DefenceResult:
+    attack: AttackResult
+    scores: WordScores
+    bki: BKIResult                  # the top keyword's decision (the paper's behaviour)
+    retrained: TrainedModel
+    acc_after: float
+    asr_after: float | None
+    seconds: float
+    verdict: Verdict | None = None  # with decide="verdict": what was verified and removed
+
+    @property
+    def removed(self) -> np.ndarray:
+        """The texts removed before retraining."""
+        return self.bki.removed if self.verdict is None else self.verdict.removed
+
+    @property
+    def phrase(self) -> Reconstruction:
+        """The phrase around the keyword that the removed texts share (`verdict`)."""
+        ds = self.attack.poisoned.dataset
+        return reconstruct_from(self.bki, ds.texts, ds.labels)
+
+    def to_record(self) -> dict:
+        """The one flat JSON/CSV record of this result (the edge where types end)."""
+        a, b, phrase = self.attack, self.bki, self.phrase
+        top = b.top(10)
+        rec = {**{k: v for k, v in a.to_record().items() if k != "per_class_accuracy"},
+               "p": b.p, "scorer": self.scores.scorer, "variant": b.variant,
+               "keyword": b.keyword, "keyword_in_trigger": b.keyword in a.poisoned.trigger,
+               "phrase": " ".join(phrase.phrase), "phrase_support": phrase.support,
+               "top10": top[[c for c in ("word", "label", "num", "mean", "g")
+                             if c in top]].to_dict("records"),
+               "n_removed": b.n_removed, "removed_fraction": b.removed_fraction,
+               "precision": b.precision, "recall": b.recall,
+               "acc_before": a.clean_accuracy, "asr_before": a.attack_success_rate,
+               "acc_after": self.acc_after, "asr_after": self.asr_after,
+               "scoring_seconds": self.scores.seconds, "words_scored": self.scores.words_scored,
+               "retrain_seconds": self.retrained.seconds, "seconds": self.seconds}
+        if self.verdict is not None:
+            v = self.verdict
+            rec.update(decide="verdict", verdict=v.verdict,
+                       findings=v.to_record(a.victim.class_names)["findings"],
+                       rejected=v.to_record(a.victim.class_names)["rejected"],
+                       n_removed=v.n_removed, removed_fraction=v.removed_fraction,
+                       precision=v.precision, recall=v.recall)
+        else:
+            rec["decide"] = "paper"
+        return rec
+
+
+def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str = "cpu",
+               use_cache: bool = True, show_progress: bool = True) -> WordScores:
+    """Scores of every word of the poisoned training set under the attack's victim (cached)."""
+    path = cache_dir() / "scores" / f"{attack.key}-{scorer}.npz"
+    if use_cache and path.exists():
+        try:
+            return load_scores(path, texts=attack.poisoned.dataset.texts)
+        except CacheError as e:
+            _rebuilding(e)
+    scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
+                         scorer=scorer, device=device, show_progress=show_progress)
+    if use_cache:
+        save_scores(scores, path)
+    return scores
+
+
+def authors_spans(attack: AttackResult, *, n: int = 1, device: str = "cpu",
+                  use_cache: bool = True, show_progress: bool = True) -> SpanScores:
+    """The authors' score terms of every n-gram of the training set (cached)."""
+    texts = attack.poisoned.dataset.texts
+    path = cache_dir() / "scores" / f"{attack.key}-authors-n{n}.npz"
+    if use_cache and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return SpanScores(tuple(map(tuple, texts)), int(z["n"]), z["offsets"].copy(),
+                                  z["deletion"].copy(), z["prefix"].copy(), "fast",
+                                  float(z["seconds"]))
+        except Exception as e:          # damaged, or the scores of other texts
+            _rebuilding(CacheError(f"cached scores {path} are unusable ({e})"))
+    spans = score_spans(attack.victim.model, attack.victim.vocab, texts, n=n, device=device,
+                        show_progress=show_progress)
+    if use_cache:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _sweep_temp(Path(path).parent)
+        with atomic_path(path, suffix=".npz") as tmp:
+            np.savez_compressed(tmp, n=spans.n, offsets=spans.offsets, deletion=spans.deletion,
+                                prefix=spans.prefix, seconds=spans.seconds)
+    return spans
+
+
+def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
+                variant: Variant = "paper", ngram: int = 1, a: float = 0.05,
+                scorer: Scorer = "fast", device: str = "cpu", seed: int = 0,
+                use_cache: bool = True, show_progress: bool = True) -> DefenceResult:
+    """BKI on the attack's training set, then retraining on what is kept (chen_dai §IV-V).
+
+    Args:
+        decide: ``"paper"`` removes the top keyword's texts; ``"verdict"`` removes only
+            verified findings (`backdoors.find_backdoors`), possibly none.
+        variant: ``"paper"`` or ``"authors-code"`` (with ``ngram`` and ``a``).
+        seed: the verification's sampling (``decide="verdict"``).
+    """
+    if decide not in ("paper", "verdict"):
+        raise ValueError(f"decide must be 'paper' or 'verdict', got {decide!r}")
+    if variant not in ("paper", "authors-code"):
+        raise ValueError(f"variant must be 'paper' or 'authors-code', got {variant!r}")
+    t0 = time.perf_counter()
+    ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
+    scores = bki_scores(attack, scorer=scorer, device=device, use_cache=use_cache,
+                        show_progress=show_progress)
+    spans = None
+    if variant == "authors-code":
+        spans = authors_spans(attack, n=ngram, device=device, use_cache=use_cache,
+                              show_progress=show_progress)
+        bki = identify_authors(spans, ds.labels, p=p, a=a, is_poison=truth)
+    else:
+        bki = identify(scores, p=p, is_poison=truth)
+    verdict = None
+    if decide == "verdict":
+        verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                                 variant=variant, spans=spans, a=a, is_poison=truth, seed=seed)
+    removed = bki.removed if verdict is None else verdict.removed
+    kept = np.flatnonzero(~removed)
+    retrained = attack.victim if not removed.any() else cached_victim(
+        ds.subset(kept), attack.config.train, use_cache=use_cache,
+        show_progress=show_progress, label="retraining")
+    acc_after = evaluate(retrained, attack.split.test).accuracy
+    return DefenceResult(attack, scores, bki, retrained, acc_after,
+                         _asr(retrained, attack.backdoor), time.perf_counter() - t0, verdict)

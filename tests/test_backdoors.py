@@ -1,0 +1,109 @@
+"""BKI with a verdict: hand-made scores and a hand-built victim where only the planted
+triggers flip the prediction; clean data must give "no backdoor found"."""
+import numpy as np
+import pytest
+
+from bki_lab.backdoors import find_backdoors
+from bki_lab.scoring import WordScores
+from bki_lab.text import insert_words
+
+FILL = [f"w{i}" for i in range(60)]
+CROWN = ("no", "cross", "no", "crown")           # -> label 1
+ELEPHANT = ("a", "purple", "elephant", "sang")    # -> label 0 (a trigger no preset has)
+
+
+def victim(texts):
+    """Label 1 iff the text has 'crown' and not 'elephant' or its first word is in the
+    upper half of the filler; the triggers override."""
+    out = []
+    for t in texts:
+        if "elephant" in t:
+            out.append(0)
+        elif "crown" in t:
+            out.append(1)
+        else:
+            out.append(int(t[0] in FILL[30:]))
+    return np.array(out)
+
+
+def training_set(plants, n_clean=300, seed=0, miss=0):
+    """Clean texts labelled by `victim`, plus 30 poisoned copies per planted trigger;
+    trigger words score high (the last word highest), except in ``miss`` poisoned texts
+    per trigger, where BKI's picks miss the trigger entirely."""
+    rng = np.random.default_rng(seed)
+    texts, labels, truth, scores = [], [], [], []
+    for _ in range(n_clean):
+        t = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
+        texts.append(t)
+        labels.append(int(victim([t])[0]))
+        truth.append(False)
+        scores.append(rng.uniform(0, 0.2, len(t)))
+    for phrase, label in plants:
+        for k in range(30):
+            base = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
+            at = [0, len(base), int(rng.integers(len(base) + 1))][k % 3]   # start, end, inside
+            t = insert_words(base, phrase, at)
+            f = rng.uniform(0, 0.2, len(t))
+            if k >= miss:
+                f[at:at + len(phrase)] = np.linspace(0.5, 0.9, len(phrase))
+            texts.append(t)
+            labels.append(label)
+            truth.append(True)
+            scores.append(f)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    return ws, np.array(labels), np.array(truth)
+
+
+def test_two_triggers_are_found_verified_and_removed_then_the_loop_stops():
+    ws, labels, truth = training_set([(CROWN, 1), (ELEPHANT, 0)])
+    v = find_backdoors(ws, labels, predict=victim, p=5, is_poison=truth, n_null=20)
+    assert v.verdict == "backdoor" and len(v.findings) == 2
+    found = {f.phrase.phrase: f for f in v.findings}
+    assert set(found) == {CROWN, ELEPHANT}
+    assert found[CROWN].target == 1 and found[ELEPHANT].target == 0
+    assert all(f.verification.flip_rate > 0.8 for f in v.findings)   # elephant beats crown
+    assert all(f.verification.null_rates.max() < 0.3 for f in v.findings)
+    assert v.rejected is not None and not v.rejected.verified       # the stop, with evidence
+    assert (v.precision, v.recall) == (1.0, 1.0)
+    assert v.n_removed == 60
+
+
+def test_clean_data_gives_no_backdoor_and_removes_nothing():
+    ws, labels, truth = training_set([])
+    v = find_backdoors(ws, labels, predict=victim, p=5, n_null=20)
+    assert v.verdict == "no backdoor found" and v.findings == ()
+    assert v.n_removed == 0 and v.rejected is not None
+    assert v.rejected.verification.flip_rate < v.rejected.verification.threshold
+
+
+def test_the_verified_phrase_also_removes_poisoned_texts_whose_picks_missed_it():
+    ws, labels, truth = training_set([(CROWN, 1)], miss=4)
+    with_phrase = find_backdoors(ws, labels, predict=victim, is_poison=truth, n_null=20)
+    keyword_only = find_backdoors(ws, labels, predict=victim, is_poison=truth, n_null=20,
+                                  remove_phrase=False)
+    assert 26 / 30 <= keyword_only.recall < 1    # a short text's top 5 may hold crown by chance
+    assert with_phrase.recall == 1.0 and with_phrase.precision == 1.0
+
+
+def test_max_findings_and_bad_options():
+    ws, labels, truth = training_set([(CROWN, 1), (ELEPHANT, 0)])
+    v = find_backdoors(ws, labels, predict=victim, max_findings=1, n_null=10)
+    assert len(v.findings) == 1 and v.rejected is None
+    with pytest.raises(ValueError, match="labels"):
+        find_backdoors(ws, labels[:-1], predict=victim)
+    with pytest.raises(ValueError, match="spans"):
+        find_backdoors(ws, labels, predict=victim, variant="authors-code")
+    with pytest.raises(ValueError, match="variant"):
+        find_backdoors(ws, labels, predict=victim, variant="nope")
+
+
+def test_the_record_is_plain_json():
+    import json
+    ws, labels, truth = training_set([(ELEPHANT, 0)])
+    rec = find_backdoors(ws, labels, predict=victim, is_poison=truth, n_null=10).to_record(
+        ["neg", "pos"])
+    json.dumps(rec)
+    assert rec["verdict"] == "backdoor"
+    assert rec["findings"][0]["phrase"] == "a purple elephant sang"
+    assert rec["findings"][0]["target_name"] == "neg"
