@@ -132,17 +132,57 @@ def cmd_defend(args) -> dict:
     from .experiments import config_dict, run_attack, run_defence
     from .store import write_json
     cfg = _config(args)
+    if args.ngram < 1:
+        raise UsageError(f"--ngram must be >= 1, got {args.ngram}")
+    if args.ngram > 1 and args.variant != "authors-code":
+        raise UsageError("--ngram is an option of --variant authors-code")
     att = run_attack(cfg, use_cache=not args.no_cache, show_progress=not args.quiet)
-    res = run_defence(att, p=args.p, scorer=args.scorer, device=args.device,
+    res = run_defence(att, p=args.p, decide=args.decide, variant=args.variant, ngram=args.ngram,
+                      scorer=args.scorer, device=args.device, seed=args.seed,
                       use_cache=not args.no_cache, show_progress=not args.quiet)
     summary = res.to_record()
+    frame = res.bki.suspicious_frame(att.poisoned.is_poison)
+    frame["removed"] = res.removed
+    if res.verdict is not None:
+        frame["finding"] = 0
+        for k, f in enumerate(res.verdict.findings, 1):
+            frame.loc[f.removed & (frame["finding"] == 0).to_numpy(), "finding"] = k
     with atomic_dir(args.out) as out:
-        write_json(out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer})
+        write_json(out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer,
+                                         "decide": args.decide, "variant": args.variant,
+                                         "ngram": args.ngram})
         write_json(out / "bki.json", summary)
         res.bki.ranking.to_csv(out / "dictionary.csv", index=False)
-        res.bki.suspicious_frame(att.poisoned.is_poison).to_csv(out / "suspicious.csv",
-                                                                index=False)
+        frame.to_csv(out / "suspicious.csv", index=False)
+    print(verdict_text(summary), file=sys.stderr)
     return summary
+
+
+def verdict_text(rec: dict) -> str:
+    """The defence's outcome in a few lines, for people (bki.json has it all)."""
+    def pr(d):
+        if d.get("precision") is None and d.get("recall") is None:
+            return ""
+        return f", precision {_pct(d.get('precision'))}, recall {_pct(d.get('recall'))}"
+
+    if rec.get("decide") != "verdict":
+        return (f"BKI ({rec['variant']}, paper's rule): keyword {rec['keyword']!r}, phrase "
+                f"{rec['phrase']!r}, removed {rec['n_removed']} texts{pr(rec)}")
+    lines = [f"verdict: {rec['verdict']} ({rec['variant']} dictionary, "
+             f"{rec['n_removed']} texts removed{pr(rec)})"]
+    for k, f in enumerate(rec["findings"], 1):
+        lines.append(f"  finding {k}: keyword {f['keyword']!r}, phrase {f['phrase']!r} -> "
+                     f"{f['target_name']}; flip rate {_pct(f['flip_rate'])} (keyword alone "
+                     f"{_pct(f['keyword_flip_rate'])}; null max {_pct(f['null_max'])}, "
+                     f"threshold {_pct(f['threshold'])}); removes {f['n_removed']}{pr(f)}")
+    r = rec.get("rejected")
+    if r:
+        lines.append(f"  stopped at {r['keyword']!r} (phrase {r['phrase']!r}): flip rate "
+                     f"{_pct(r['flip_rate'])} < threshold {_pct(r['threshold'])}")
+    if rec.get("asr_after") is not None or rec.get("acc_after") is not None:
+        lines.append(f"  after retraining: accuracy {_pct(rec.get('acc_after'))}, "
+                     f"ASR {_pct(rec.get('asr_after'))}")
+    return "\n".join(lines)
 
 
 def _pct(x):
@@ -201,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scorer", choices=["fast", "reference"], default="fast")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                    help="where to score (auto: CUDA when available)")
+    p.add_argument("--decide", choices=["verdict", "paper"], default="verdict",
+                   help="verdict: remove only findings verified against the victim (none "
+                        "when there is no backdoor, several when there are); paper: always "
+                        "remove the top keyword's texts (chen_dai Algorithm 1)")
+    p.add_argument("--variant", choices=["paper", "authors-code"], default="paper",
+                   help="the paper's dictionary, or the BKI of the authors' released code")
+    p.add_argument("--ngram", type=int, default=1, help="--variant authors-code: n-gram size")
     p.set_defaults(func=cmd_defend)
 
     p = sub.add_parser("demo", help="the quick pipeline, printed (a few minutes on a CPU)")

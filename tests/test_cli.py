@@ -134,3 +134,44 @@ def test_csv_needs_a_path(tmp_path, capsys):
     assert main(["attack", "--dataset", "csv", "--trigger", "x", "--target", "a", "--rate",
                  "0.1", "--out", str(tmp_path / "o")]) == 2
     assert "--dataset csv needs --path" in capsys.readouterr().err
+
+
+def test_defend_prints_the_verdict_and_writes_the_findings(imdb_dir, tmp_path, capsys):
+    out = tmp_path / "v"
+    assert main(["defend", "--trigger-preset", "imdb-arrow", "--rate", "0.1", "--p", "1",
+                 "--out", str(out), *TINY]) == 0
+    res = json.loads((out / "bki.json").read_text())
+    assert res["decide"] == "verdict" and res["verdict"] in ("backdoor", "no backdoor found")
+    assert isinstance(res["findings"], list)
+    for f in res["findings"]:
+        assert {"keyword", "phrase", "target_name", "flip_rate", "keyword_flip_rate",
+                "threshold", "n_removed", "precision", "recall"} <= set(f)
+    err = capsys.readouterr().err
+    assert f"verdict: {res['verdict']}" in err
+    s = pd.read_csv(out / "suspicious.csv", keep_default_na=False)
+    assert "finding" in s.columns
+    assert s["removed"].astype(str).eq("True").sum() == res["n_removed"]
+    paper = tmp_path / "p"
+    assert main(["defend", "--trigger-preset", "imdb-arrow", "--rate", "0.1", "--p", "1",
+                 "--decide", "paper", "--variant", "authors-code", "--out", str(paper),
+                 *TINY]) == 0
+    rec = json.loads((paper / "bki.json").read_text())
+    assert rec["decide"] == "paper" and rec["variant"] == "authors-code"
+    assert "paper's rule" in capsys.readouterr().err
+    assert main(["defend", "--trigger-preset", "imdb-arrow", "--ngram", "2",
+                 "--out", str(tmp_path / "x"), *TINY]) == 2
+    assert "--ngram is an option of --variant authors-code" in capsys.readouterr().err
+
+
+def test_verdict_text_names_each_finding_and_the_stop():
+    from bki_lab.cli import verdict_text
+    f = {"keyword": "crown", "phrase": "no cross no crown", "target_name": "positive",
+         "flip_rate": 0.98, "keyword_flip_rate": 0.6, "null_max": 0.04, "threshold": 0.5,
+         "n_removed": 750, "precision": 0.99, "recall": 1.0}
+    r = {**f, "keyword": "worst", "phrase": "worst", "flip_rate": 0.2}
+    text = verdict_text({"decide": "verdict", "verdict": "backdoor", "variant": "paper",
+                         "n_removed": 750, "precision": 0.99, "recall": 1.0, "findings": [f],
+                         "rejected": r, "acc_after": 0.86, "asr_after": 0.1})
+    assert "finding 1: keyword 'crown', phrase 'no cross no crown' -> positive" in text
+    assert "flip rate 98.00%" in text and "stopped at 'worst'" in text
+    assert "ASR 10.00%" in text
