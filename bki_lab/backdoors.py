@@ -19,7 +19,8 @@ import numpy as np
 from .bki import BKIResult, identify, removal_metrics
 from .scoring import WordScores
 from .text import Words
-from .verdict import Reconstruction, Verification, _contains, reconstruct_from, verify_trigger
+from .verdict import (Reconstruction, Unverifiable, Verification, _contains, reconstruct_from,
+                      verify_trigger)
 
 Variant = Literal["paper", "authors-code"]
 
@@ -58,8 +59,9 @@ class Finding:
                 "phrase_support": self.phrase.support, "target": self.target,
                 "target_name": class_names[self.target] if class_names else str(self.target),
                 "verified": self.verified, "flip_rate": v.flip_rate,
-                "threshold": v.threshold, "null_max": float(v.null_rates.max()),
-                "null_mean": float(v.null_rates.mean()),
+                "threshold": v.threshold,
+                "null_max": float(v.null_rates.max()) if v.null_rates.size else None,
+                "null_mean": float(v.null_rates.mean()) if v.null_rates.size else None,
                 "keyword_flip_rate": k.flip_rate, "n_verify_texts": v.n_texts,
                 "n_removed": self.n_removed, "precision": self.precision, "recall": self.recall}
 
@@ -97,6 +99,13 @@ class Verdict:
                 "rejected": self.rejected.to_record(class_names) if self.rejected else None,
                 "n_removed": self.n_removed, "removed_fraction": self.removed_fraction,
                 "precision": self.precision, "recall": self.recall}
+
+
+def _verify(phrase, check: dict) -> Verification:
+    try:
+        return verify_trigger(phrase=phrase, **check)
+    except Unverifiable:            # nothing to test it on: it cannot be shown to be a backdoor
+        return Verification.impossible(phrase, check["target"])
 
 
 def word_counts(texts: Sequence[Words]) -> dict[str, int]:
@@ -158,8 +167,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         check = dict(predict=predict, texts=[texts[i] for i in pool], labels=labels[pool],
                      target=target, counts=counts, n_texts=n_verify, n_null=n_null,
                      margin=margin, seed=seed + k)
-        ver = verify_trigger(phrase=phrase.phrase, **check)
-        kw = verify_trigger(phrase=(phrase.keyword,), **check)
+        ver = _verify(phrase.phrase, check)
+        kw = _verify((phrase.keyword,), check)
         removed = bki.removed.copy()
         if remove_phrase and len(phrase.phrase) >= 2 and ver.is_backdoor:
             for i in np.flatnonzero(among & (labels == target) & ~removed):

@@ -100,12 +100,37 @@ def write_figure_html(fig, path: str | Path, *, title: str, text: str = "") -> P
     return path
 
 
+def _num(x, fmt="{:.1f}"):
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else fmt.format(x)
+
+
+def _beyond_cells(r) -> list[str]:
+    """The verdict and the authors' variant of one bki-table3 row (percent numbers)."""
+    if not isinstance(r.get("verdict"), str):
+        return ["<td>–</td>"] * 3
+    if r["verdict"] == "backdoor":
+        v = (f"{html.escape(str(r.get('verdict_phrase')))} → "
+             f"{html.escape(str(r.get('verdict_target')))} ({_num(r.get('flip_rate'))}%)")
+    else:
+        v = (f"no backdoor found<br><span class=paper>{html.escape(str(r.get('rejected_keyword')))}"
+             f" flips {_num(r.get('rejected_flip_rate'))}%</span>")
+    pr = (f"{_num(r.get('verdict_precision'))} / {_num(r.get('verdict_recall'))} / "
+          f"{_num(r.get('verdict_n_removed'), '{:.0f}')}")
+    au = (f"{html.escape(str(r.get('authors_keyword')))} → "
+          f"{html.escape(str(r.get('authors_target')))}, {_num(r.get('authors_precision'))} / "
+          f"{_num(r.get('authors_recall'))} / {_num(r.get('authors_n_removed'), '{:.0f}')}")
+    return [f"<td>{v}</td>", f"<td>{pr}</td>", f"<td>{au}</td>"]
+
+
 def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str,
                  deviations: list[str]) -> Path:
     path = Path(path)
     s = summarise(df)
+    beyond = "verdict" in s.columns            # bki-table3 rows with the verdict columns
     head = ["row", "dataset", "trigger", "target", "rate"] + [m for m, _ in METRICS] + \
-        ["keyword", "removed %", "seeds"]
+        ["keyword", "removed %"] + \
+        (["verdict: phrase (flip rate)", "verdict P / R / removed",
+          "authors-code: key, P / R / removed"] if beyond else []) + ["seeds"]
     rows_html = []
     for _, r in s.iterrows():
         cells = [f"<td>{html.escape(str(r['id']))}</td>", f"<td>{r['dataset']}</td>",
@@ -123,6 +148,8 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
         cells.append(f"<td{cls}>{kw_txt}</td>")
         rf = r.get("removed_fraction")
         cells.append(f"<td>{rf:.2f}</td>" if rf is not None and not np.isnan(rf) else "<td>–</td>")
+        if beyond:
+            cells.extend(_beyond_cells(r))
         cells.append(f"<td>{int(r['seeds'])}</td>")
         rows_html.append("<tr>" + "".join(cells) + "</tr>")
     failed = df[df["status"] != "ok"]

@@ -97,7 +97,41 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> di
                                       "n_removed", "removed_fraction", "acc_after",
                                       "scoring_seconds", "retrain_seconds")})
         out["asr_after"] = s["asr_after"] if row.rate > 0 else None
+        out.update(_beyond_the_paper(att, d))
     out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def _beyond_the_paper(att, d) -> dict:
+    """The verdict (the paper's dictionary, verified) and the authors' variant on the same
+    victim; neither retrains (the row's retraining is the paper's rule)."""
+    from .authors import identify_authors
+    from .backdoors import find_backdoors
+    from .experiments import authors_spans
+    ds, truth = att.poisoned.dataset, att.poisoned.is_poison
+    t0 = time.perf_counter()
+    v = find_backdoors(d.scores, ds.labels, predict=att.victim.predict, p=5, is_poison=truth)
+    names = att.victim.class_names
+    first = v.findings[0] if v.findings else v.rejected
+    out = {"verdict": v.verdict, "n_findings": len(v.findings),
+           "verdict_phrase": " | ".join(" ".join(f.phrase.phrase) for f in v.findings) or None,
+           "verdict_target": " | ".join(names[f.target] for f in v.findings) or None,
+           "flip_rate": first.verification.flip_rate if first else None,
+           "keyword_flip_rate": first.keyword_verification.flip_rate if first else None,
+           "null_max": float(first.verification.null_rates.max())
+           if first and first.verification.n_texts else None,
+           "threshold": first.verification.threshold if first else None,
+           "rejected_keyword": v.rejected.keyword if v.rejected else None,
+           "rejected_flip_rate": v.rejected.verification.flip_rate if v.rejected else None,
+           "verdict_n_removed": v.n_removed, "verdict_removed_fraction": v.removed_fraction,
+           "verdict_precision": v.precision, "verdict_recall": v.recall,
+           "verdict_seconds": time.perf_counter() - t0}
+    spans = authors_spans(att, show_progress=False)
+    b = identify_authors(spans, ds.labels, p=5, is_poison=truth)
+    out.update(authors_keyword=b.keyword, authors_target=names[b.target],
+               authors_n_removed=b.n_removed, authors_removed_fraction=b.removed_fraction,
+               authors_precision=b.precision, authors_recall=b.recall,
+               authors_scoring_seconds=spans.seconds)
     return out
 
 
@@ -218,13 +252,18 @@ def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
                 "target": row.target if row.rate > 0 else None, "poison_rate": row.rate,
                 "error": rec.get("error")}
         for k in ("acc_before", "asr_before", "precision", "recall", "asr_after", "acc_after",
-                  "removed_fraction"):
+                  "removed_fraction", "verdict_precision", "verdict_recall",
+                  "verdict_removed_fraction", "flip_rate", "null_max", "rejected_flip_rate",
+                  "keyword_flip_rate", "authors_precision",
+                  "authors_recall", "authors_removed_fraction"):
             v = rec.get(k)
             line[k] = None if v is None else round(100 * v, 4)
             if k in row.paper:
                 line[f"paper_{k}"] = row.paper[k]
         for k in ("keyword", "keyword_in_trigger", "phrase", "n_removed", "n_poison",
-                  "trigger_length",
+                  "verdict", "n_findings", "verdict_phrase", "verdict_target",
+                  "verdict_n_removed", "rejected_keyword", "authors_keyword",
+                  "authors_target", "authors_n_removed", "trigger_length",
                   "seconds", "scoring_seconds", "test_source"):
             line[k] = rec.get(k)
         if "keyword" in row.paper:

@@ -116,6 +116,11 @@ def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
                                window=window, min_share=min_share)
 
 
+class Unverifiable(ValueError):
+    """No text to test the phrase on: none outside the target class, or the victim already
+    predicts the target for all of them."""
+
+
 @dataclass(frozen=True)
 class Verification:
     """How often inserting a phrase flips the victim's prediction to ``target``, beside
@@ -135,7 +140,12 @@ class Verification:
 
     @property
     def is_backdoor(self) -> bool:
-        return self.flip_rate >= self.threshold
+        return self.n_texts > 0 and self.flip_rate >= self.threshold
+
+    @classmethod
+    def impossible(cls, phrase: Sequence[str], target: int) -> "Verification":
+        """The record of a phrase that could not be tested (`Unverifiable`): not a backdoor."""
+        return cls(tuple(phrase), int(target), 0.0, np.zeros(0), 1.0, 0)
 
 
 def frequency_matched_phrases(phrase: Sequence[str], counts: dict[str, int], *, n: int,
@@ -176,11 +186,11 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     labels = np.asarray(labels)
     pool = np.flatnonzero(labels != target)
     if len(pool) == 0:
-        raise ValueError("no texts outside the target class to insert the phrase into")
+        raise Unverifiable("no texts outside the target class to insert the phrase into")
     base = np.asarray(predict([texts[i] for i in pool]))
     pool = pool[base != target]
     if len(pool) == 0:
-        raise ValueError("the victim already predicts the target for every candidate text")
+        raise Unverifiable("the victim already predicts the target for every candidate text")
     chosen = np.sort(rng.choice(pool, size=min(n_texts, len(pool)), replace=False))
     where = [int(rng.integers(len(texts[i]) + 1)) for i in chosen]
 

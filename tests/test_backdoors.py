@@ -107,3 +107,11 @@ def test_the_record_is_plain_json():
     assert rec["verdict"] == "backdoor"
     assert rec["findings"][0]["phrase"] == "a purple elephant sang"
     assert rec["findings"][0]["target_name"] == "neg"
+
+
+def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor():
+    ws, labels, truth = training_set([(CROWN, 1)], n_clean=0)      # every text is label 1
+    v = find_backdoors(ws, labels, predict=victim, n_null=10)
+    assert v.verdict == "no backdoor found" and v.n_removed == 0
+    assert v.rejected.verification.n_texts == 0
+    assert v.rejected.to_record()["null_max"] is None

@@ -5,7 +5,7 @@ import pytest
 
 from bki_lab.experiments import make_config
 from bki_lab.report import agreement, summarise
-from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, reproduce
+from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, collect, reproduce
 
 
 def fake_run(calls, fail=()):
@@ -120,3 +120,25 @@ def test_ctrl_c_stops_a_parallel_run_within_seconds_and_it_resumes(tmp_path):
     calls = []
     reproduce("attack-table2", out=tmp_path, run=fake_run(calls), log=lambda s: None)
     assert len(calls) == 37 - done                   # a re-run resumes
+
+
+def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
+    import json
+    from bki_lab.experiments import run_attack, run_defence
+    from bki_lab.report import write_report
+    from bki_lab.reproduce import _beyond_the_paper
+    a = run_attack(make_config(preset="imdb-arrow", rate=0.1, n_train=20, n_test=10,
+                               embedding="random", hidden=8, max_epochs=2), show_progress=False)
+    out = _beyond_the_paper(a, run_defence(a, p=1, show_progress=False))
+    json.dumps(out)
+    assert out["verdict"] in ("backdoor", "no backdoor found")
+    assert (out["n_findings"] > 0) == (out["verdict"] == "backdoor")
+    assert out["authors_keyword"] and out["authors_target"] in a.victim.class_names
+    rows = [r for r in bki_table3_rows() if r.id == "imdb-arrow"]
+    df = collect([{"id": "imdb-arrow", "seed": 0, "status": "ok", "acc_before": 0.9,
+                   "keyword": "arrow", **out}], rows)
+    assert df["flip_rate"].iloc[0] == (None if out["flip_rate"] is None
+                                       else round(100 * out["flip_rate"], 4))
+    page = write_report(df, tmp_path / "r.html", table="bki-table3", profile="quick",
+                        deviations=[]).read_text()
+    assert "authors-code: key" in page and out["verdict"] in page
