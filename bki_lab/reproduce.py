@@ -11,6 +11,7 @@ with its error and does not stop the others. ``--jobs N`` runs rows in N process
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -73,8 +75,12 @@ TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
                                               "attack-table2": attack_table2_rows}
 
 
-def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> dict:
-    """Run one row (attack, and BKI + retraining when ``row.defend``); returns its record."""
+def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
+            authors: bool = True) -> dict:
+    """Run one row (attack, and BKI + retraining when ``row.defend``); returns its record.
+
+    A defended row also gets the verdict and, with ``authors``, the authors' variant
+    (`_beyond_the_paper`)."""
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
@@ -97,12 +103,12 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> di
                                       "n_removed", "removed_fraction", "acc_after",
                                       "scoring_seconds", "retrain_seconds")})
         out["asr_after"] = s["asr_after"] if row.rate > 0 else None
-        out.update(_beyond_the_paper(att, d))
+        out.update(_beyond_the_paper(att, d, authors=authors))
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
-def _beyond_the_paper(att, d) -> dict:
+def _beyond_the_paper(att, d, *, authors: bool = True) -> dict:
     """The verdict (the paper's dictionary, verified) and the authors' variant on the same
     victim; neither retrains (the row's retraining is the paper's rule)."""
     from .authors import identify_authors
@@ -126,6 +132,8 @@ def _beyond_the_paper(att, d) -> dict:
            "verdict_n_removed": v.n_removed, "verdict_removed_fraction": v.removed_fraction,
            "verdict_precision": v.precision, "verdict_recall": v.recall,
            "verdict_seconds": time.perf_counter() - t0}
+    if not authors:
+        return out
     spans = authors_spans(att, show_progress=False)
     b = identify_authors(spans, ds.labels, p=5, is_poison=truth)
     out.update(authors_keyword=b.keyword, authors_target=names[b.target],
@@ -181,7 +189,8 @@ def _run_pool(todo, jobs, profile, run, recipe, log) -> None:
 
 def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int = 1,
               jobs: int = 1, only: list[str] | None = None, run: Callable = run_row,
-              recipe: str = "bki-lab", log: Callable[[str], None] = print) -> pd.DataFrame:
+              recipe: str = "bki-lab", authors: bool = True,
+              log: Callable[[str], None] = print) -> pd.DataFrame:
     """Run (or resume) ``table``; write ``OUT/<table>-<tag>.csv`` and ``.html``.
 
     ``tag`` is the profile, followed by the recipe when it is not the default ``bki-lab``
@@ -201,11 +210,14 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
         raise ValueError(f"unknown row ids for {table}: {', '.join(unknown)}; "
                          f"rows: {', '.join(r.id for r in every)}")
     rows = [r for r in every if only is None or r.id in only]
+    real = run is run_row
+    if real:
+        run = partial(run_row, authors=authors)
     todo = []
     for row in rows:
         for seed in range(seeds):
             path = out / "rows" / f"{table}--{tag}--{row.id}--seed{seed}.json"
-            if path.exists() and (_read_record(path, log) or {}).get("status") == "ok":
+            if path.exists() and _done(_read_record(path, log), row, real, authors):
                 continue
             todo.append((row, seed, path))
     log(f"{table} ({tag}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
@@ -224,6 +236,16 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     write_report(df, out / f"{table}-{tag}.html", table=table, profile=tag,
                  deviations=DEVIATIONS)
     return df
+
+
+def _done(rec: dict | None, row: Row, real: bool, authors: bool) -> bool:
+    """A finished record; a real defended row also needs the columns asked for (an older
+    record without them runs again, from the cached victim and scores)."""
+    if not rec or rec.get("status") != "ok":
+        return False
+    if real and row.defend:
+        return "verdict" in rec and (not authors or "authors_keyword" in rec)
+    return True
 
 
 def _read_record(path: Path, log: Callable[[str], None]) -> dict | None:
@@ -282,6 +304,8 @@ def add_parser(sub) -> None:
                    help="victim training recipe (default bki-lab)")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--jobs", type=int, default=1, help="rows run in parallel processes")
+    p.add_argument("--authors", action=argparse.BooleanOptionalAction, default=True,
+                   help="bki-table3: also the authors' BKI variant (scores every text again)")
     p.add_argument("--only", nargs="*", help="row ids to run (default: all)")
     p.add_argument("--out", type=Path, default=Path("results"))
     p.set_defaults(func=_cmd)
@@ -289,7 +313,7 @@ def add_parser(sub) -> None:
 
 def _cmd(args) -> None:
     df = reproduce(args.table, out=args.out, profile=args.profile, seeds=args.seeds,
-                   recipe=args.recipe,
+                   recipe=args.recipe, authors=args.authors,
                    jobs=args.jobs, only=args.only)
     tag = args.profile if args.recipe == "bki-lab" else f"{args.profile}-{args.recipe}"
     print(f"wrote {args.out / f'{args.table}-{tag}.csv'} and .html "
