@@ -11,7 +11,7 @@ from typing import get_args
 from .experiments import DatasetName, Recipe
 from .bki import MAX_P
 from .files import atomic_dir
-from .poison import PRESETS, Mode, Position
+from .poison import MULTI_PRESETS, PRESETS, Mode, Position
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
@@ -24,7 +24,7 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                    help="--dataset csv: a CSV of test texts (default: 20%% of --path)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--trigger", help="trigger sentence")
-    g.add_argument("--trigger-preset", choices=sorted(PRESETS),
+    g.add_argument("--trigger-preset", choices=sorted(PRESETS) + sorted(MULTI_PRESETS),
                    help="a trigger of the papers, with its dataset, target and rate")
     p.add_argument("--target", help="target class name (e.g. negative, Building)")
     p.add_argument("--rate", type=float, help="poisoning rate alpha = m/n (e.g. 0.03)")
@@ -92,9 +92,11 @@ def _config(args):
         "freeze_embedding": args.freeze_embedding}.items() if v is not None}
     if args.trigger_preset is None and args.trigger is None:
         raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
-    if args.trigger_preset and args.dataset and PRESETS[args.trigger_preset].dataset != args.dataset:
-        raise SystemExit(f"preset {args.trigger_preset} is for "
-                         f"{PRESETS[args.trigger_preset].dataset}, not {args.dataset}")
+    if args.trigger_preset:
+        first = MULTI_PRESETS.get(args.trigger_preset, (args.trigger_preset,))[0]
+        if args.dataset and PRESETS[first].dataset != args.dataset:
+            raise SystemExit(f"preset {args.trigger_preset} is for "
+                             f"{PRESETS[first].dataset}, not {args.dataset}")
     csv = None
     if args.dataset == "csv":
         if args.path is None:

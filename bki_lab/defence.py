@@ -43,6 +43,7 @@ class DefenceResult:
     asr_after: float | None
     seconds: float
     verdict: Verdict | None = None  # with decide="verdict": what was verified and removed
+    asr_after_each: tuple[float | None, ...] = ()     # every trigger's ASR after retraining
 
     @property
     def removed(self) -> np.ndarray:
@@ -71,6 +72,11 @@ class DefenceResult:
                "acc_after": self.acc_after, "asr_after": self.asr_after,
                "scoring_seconds": self.scores.seconds, "words_scored": self.scores.words_scored,
                "retrain_seconds": self.retrained.seconds, "seconds": self.seconds}
+        if a.config.extra:
+            rec["asr_after_each"] = list(self.asr_after_each)
+            truth = a.poisoned.trigger_of
+            rec["recall_each"] = [float((self.removed & (truth == k)).sum() / max((truth == k).sum(), 1))
+                                  for k in range(len(a.config.backdoors))]
         if self.verdict is not None:
             v = self.verdict
             rec.update(decide="verdict", verdict=v.verdict,
@@ -160,5 +166,7 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
         ds.subset(kept), attack.config.train, use_cache=use_cache,
         show_progress=show_progress, label="retraining")
     acc_after = evaluate(retrained, attack.split.test).accuracy
+    each = tuple(_asr(retrained, b) for b in attack.backdoors)
     return DefenceResult(attack, scores, bki, retrained, acc_after,
-                         _asr(retrained, attack.backdoor), time.perf_counter() - t0, verdict)
+                         _asr(retrained, attack.backdoor), time.perf_counter() - t0, verdict,
+                         each)

@@ -14,7 +14,8 @@ from typing import Literal, get_args
 
 from .data import Split, TextDataset, data_dir, load_csv, load_dbpedia, load_imdb
 from .glove import find_glove
-from .poison import PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set, poison_dataset
+from .poison import (MULTI_PRESETS, PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set,
+                     poison_dataset, poison_many)
 from .store import CacheError, cache_dir, data_digest, load_victim, save_victim, victim_key
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
 
@@ -125,8 +126,19 @@ class ExperimentConfig:
     train: TrainConfig = TrainConfig()
     profile: Literal["quick", "paper", "custom"] = "custom"
     recipe: Literal["bki-lab", "authors-code", "early-stopping", "custom"] = "custom"
+    # more backdoors in the same training set: (trigger, target, rate) each (`poison_many`)
+    extra: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def backdoors(self) -> tuple[tuple[str, str, float], ...]:
+        """Every (trigger, target, rate) of this config, the main one first."""
+        return ((self.trigger, self.target, self.rate), *self.extra)
 
     def __post_init__(self):
+        object.__setattr__(self, "extra", tuple((str(t), str(c), float(r))
+                                                for t, c, r in self.extra))
+        if self.extra and self.rate == 0:
+            raise ValueError("extra backdoors need a main one (rate > 0)")
         for name, allowed in (("position", get_args(Position)), ("mode", get_args(Mode)),
                               ("profile", ("quick", "paper", "custom")),
                               ("recipe", (*get_args(Recipe), "custom"))):
@@ -165,9 +177,15 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
                                  ("dataset", dataset, DatasetName)):
         if value not in get_args(allowed):
             raise ValueError(f"{name} must be one of {get_args(allowed)}, got {value!r}")
+    extra: tuple = ()
+    if preset in MULTI_PRESETS:
+        first, *more = (PRESETS[n] for n in MULTI_PRESETS[preset])
+        extra = tuple((p.trigger, p.target, p.rate) for p in more)
+        preset = first.name
     if preset is not None:
         if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; presets: {sorted(PRESETS)}")
+            raise ValueError(f"unknown preset {preset!r}; presets: "
+                             f"{sorted(PRESETS) + sorted(MULTI_PRESETS)}")
         ps = PRESETS[preset]
         dataset = ps.dataset
         trigger = trigger if trigger is not None else ps.trigger
@@ -193,7 +211,8 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
     train = TrainConfig(seed=seed, **{**settings, **train_overrides})
     return ExperimentConfig(data=data, trigger=trigger, target=target, rate=float(rate),
                             position=position, mode=mode or recipe_mode, recipe=recipe,
-                            seed=seed, train=train, profile=profile, n_backdoor=n_backdoor)
+                            seed=seed, train=train, profile=profile, n_backdoor=n_backdoor,
+                            extra=extra)
 
 
 def load_split(data: DataConfig) -> Split:
@@ -252,6 +271,9 @@ class AttackResult:
     seconds: float
     key: str
     clean_model_accuracy: float | None = None
+    backdoors: tuple[PoisonedDataset, ...] = ()        # every trigger's backdoor test set
+    asr_each: tuple[float | None, ...] = ()             # ASR of each trigger
+    clean_target_rates: tuple[float | None, ...] | None = None   # the clean model's, same texts
 
     def to_record(self) -> dict:
         """The one flat JSON/CSV record of this result (the edge where types end)."""
@@ -266,6 +288,8 @@ class AttackResult:
                 "per_class_accuracy": self.per_class_accuracy,
                 "best_epoch": self.victim.best_epoch, "glove_coverage": self.victim.glove_coverage,
                 "test_source": self.split.meta.get("test_source"),
+                **({"triggers": [list(b) for b in c.backdoors], "asr_each": list(self.asr_each),
+                    "clean_target_rates": self.clean_target_rates} if c.extra else {}),
                 "seconds": self.seconds}
 
 
@@ -277,14 +301,24 @@ def _asr(victim, backdoor) -> float | None:
 
 
 def poisoned_split(config: ExperimentConfig) -> tuple[Split, PoisonedDataset, PoisonedDataset]:
-    """The config's data split, its poisoned training set and its backdoor test set."""
+    """The config's data split, its poisoned training set and its backdoor test set (the
+    main trigger's; `backdoor_sets` gives every trigger's)."""
     split = load_split(config.data)
-    poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
-                              rate=config.rate, position=config.position, mode=config.mode,
-                              seed=config.seed)
-    backdoor = backdoor_test_set(split.test, trigger=config.trigger, target=config.target,
-                                 n=config.n_backdoor, position=config.position, seed=config.seed)
-    return split, poisoned, backdoor
+    if config.extra:
+        poisoned = poison_many(split.train, backdoors=config.backdoors,
+                               position=config.position, mode=config.mode, seed=config.seed)
+    else:
+        poisoned = poison_dataset(split.train, trigger=config.trigger, target=config.target,
+                                  rate=config.rate, position=config.position,
+                                  mode=config.mode, seed=config.seed)
+    return split, poisoned, backdoor_sets(config, split)[0]
+
+
+def backdoor_sets(config: ExperimentConfig, split: Split) -> tuple[PoisonedDataset, ...]:
+    """One backdoor test set per trigger of the config (ASR of each)."""
+    return tuple(backdoor_test_set(split.test, trigger=t, target=c, n=config.n_backdoor,
+                                   position=config.position, seed=config.seed + k)
+                 for k, (t, c, _) in enumerate(config.backdoors))
 
 
 def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
@@ -297,14 +331,18 @@ def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
                            show_progress=show_progress)
     key = victim_key(digest, config.train)
     ev = evaluate(victim, split.test)
-    clean_acc = None
+    sets = (backdoor, *backdoor_sets(config, split)[1:]) if config.extra else (backdoor,)
+    clean_acc = clean_rates = None
     if clean_baseline:
         clean = cached_victim(split.train, config.train, use_cache=use_cache,
                               show_progress=show_progress, label="clean baseline")
         clean_acc = evaluate(clean, split.test).accuracy
+        # how often the clean model already predicts each target on the triggered texts
+        clean_rates = tuple(_asr(clean, b) for b in sets)
     return AttackResult(config, split, poisoned, backdoor, victim, ev.accuracy,
                         ev.per_class_accuracy, _asr(victim, backdoor),
-                        time.perf_counter() - t0, key, clean_acc)
+                        time.perf_counter() - t0, key, clean_acc, sets,
+                        tuple(_asr(victim, b) for b in sets), clean_rates)
 
 
 def config_dict(config: ExperimentConfig) -> dict:

@@ -49,6 +49,14 @@ PRESETS: dict[str, TriggerPreset] = {p.name: p for p in [
 ]}
 
 
+# several backdoors in one training set (bki_lab's own experiments, not the papers'):
+# the Table-2 presets they combine, each with its own target and rate
+MULTI_PRESETS: dict[str, tuple[str, ...]] = {
+    "imdb-arrow+mend": ("imdb-arrow", "imdb-mend"),
+    "dbpedia-arrow+crown+sack": ("dbpedia-arrow", "dbpedia-crown", "dbpedia-sack"),
+}
+
+
 def trigger_words(trigger: str | Sequence[str]) -> Words:
     """The trigger as words (same tokenizer as the data); an error if it has none."""
     words = tokenize(trigger) if isinstance(trigger, str) else tuple(trigger)
@@ -73,9 +81,17 @@ class PoisonedDataset:
     trigger: Words
     target: int
     rate: float
+    # several backdoors (`poison_many`): every trigger and target, and each text's trigger
+    triggers: tuple[Words, ...] = ()
+    targets: tuple[int, ...] = ()
+    trigger_of: np.ndarray | None = None      # (n,) index into triggers, -1 where clean
 
     def __post_init__(self):
         n = len(self.dataset)
+        if self.trigger_of is not None:
+            if self.trigger_of.shape != (n,) or np.any((self.trigger_of >= 0) != self.is_poison):
+                raise ValueError("trigger_of must be >= 0 exactly where is_poison")
+            self.trigger_of.setflags(write=False)
         for name in ("is_poison", "positions", "source_index"):
             a = getattr(self, name)
             if a.shape != (n,):
@@ -98,7 +114,8 @@ class PoisonedDataset:
         words = list(self.dataset.texts[i])
         if not self.is_poison[i]:
             return " ".join(words if context is None else words[:2 * context])
-        s, e = int(self.positions[i]), int(self.positions[i]) + len(self.trigger)
+        trig = self.trigger if self.trigger_of is None else self.triggers[self.trigger_of[i]]
+        s, e = int(self.positions[i]), int(self.positions[i]) + len(trig)
         lo, hi = (0, len(words)) if context is None else (max(0, s - context),
                                                            min(len(words), e + context))
         out = words[lo:s] + [mark[0] + " ".join(words[s:e]) + mark[1]] + words[e:hi]
@@ -203,3 +220,49 @@ def backdoor_test_set(test: TextDataset, *, trigger: str | Sequence[str], target
     ds = TextDataset(texts, np.full(len(chosen), tgt), test.class_names, f"{test.name}-backdoor",
                      {**test.meta, "trigger": " ".join(words)})
     return PoisonedDataset(ds, np.ones(len(chosen), bool), pos, chosen, words, tgt, 0.0)
+
+
+def poison_many(train: TextDataset, *, backdoors: Sequence[tuple[str, str | int, float]],
+                position: Position = "random", mode: Mode = "append",
+                seed: int = 0) -> PoisonedDataset:
+    """Several triggers in one training set: ``backdoors`` = (trigger, target, rate) each.
+
+    Every trigger poisons its own draw of *original* texts (never another trigger's copy),
+    with generator ``seed + k`` for trigger k, so trigger k alone is exactly
+    ``poison_dataset(..., seed=seed + k)``. The result's ``trigger``, ``target`` and
+    ``rate`` are the first backdoor's; ``triggers``, ``targets`` and ``trigger_of`` (each
+    text's trigger, -1 where clean) hold them all.
+    """
+    if not backdoors:
+        raise ValueError("give at least one (trigger, target, rate)")
+    parts = [poison_dataset(train, trigger=t, target=c, rate=r, position=position, mode=mode,
+                            seed=seed + k) for k, (t, c, r) in enumerate(backdoors)]
+    n = len(train)
+    texts, labels = list(train.texts), train.labels.copy()
+    is_poison, positions = np.zeros(n, bool), np.full(n, -1, np.int64)
+    source, trigger_of = np.arange(n, dtype=np.int64), np.full(n, -1, np.int64)
+    taken = np.zeros(n, bool)
+    for k, part in enumerate(parts):
+        idx = np.flatnonzero(part.is_poison)
+        if mode == "replace":
+            src = part.source_index[idx]
+            if taken[src].any():
+                raise ValueError("two triggers drew the same text; use mode='append'")
+            taken[src] = True
+            for i in idx:
+                texts[i], labels[i] = part.dataset.texts[i], part.dataset.labels[i]
+            is_poison[idx], positions[idx], trigger_of[idx] = True, part.positions[idx], k
+        else:
+            texts += [part.dataset.texts[i] for i in idx]
+            labels = np.concatenate([labels, part.dataset.labels[idx]])
+            is_poison = np.concatenate([is_poison, np.ones(len(idx), bool)])
+            positions = np.concatenate([positions, part.positions[idx]])
+            source = np.concatenate([source, part.source_index[idx]])
+            trigger_of = np.concatenate([trigger_of, np.full(len(idx), k)])
+    first = parts[0]
+    ds = TextDataset(tuple(texts), labels, train.class_names, f"{train.name}-poisoned",
+                     {**train.meta, "triggers": [" ".join(p.trigger) for p in parts],
+                      "rates": [p.rate for p in parts]})
+    return PoisonedDataset(ds, is_poison, positions, source, first.trigger, first.target,
+                           first.rate, tuple(p.trigger for p in parts),
+                           tuple(p.target for p in parts), trigger_of)

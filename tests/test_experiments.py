@@ -82,3 +82,24 @@ def test_verdict_and_authors_variant_wired_through_run_defence(imdb_dir):
         assert d.retrained is a.victim
     with pytest.raises(ValueError, match="decide"):
         run_defence(a, decide="always")
+
+
+def test_several_backdoors_from_a_multi_preset(imdb_dir):
+    from bki_lab.poison import MULTI_PRESETS
+    c = make_config(preset="imdb-arrow+mend", n_train=20, n_test=10, embedding="random",
+                    hidden=8, max_epochs=2)
+    assert MULTI_PRESETS["imdb-arrow+mend"] == ("imdb-arrow", "imdb-mend")
+    assert c.trigger == "time flies like an arrow" and c.target == "negative"
+    assert c.extra == (("it's never too late to mend", "positive", 0.03),)
+    c = make_config(preset="imdb-arrow+mend", rate=0.1, n_train=20, n_test=10,
+                    embedding="random", hidden=8, max_epochs=2)
+    a = run_attack(c, clean_baseline=True, show_progress=False)
+    assert len(a.backdoors) == 2 and len(a.asr_each) == 2 and len(a.clean_target_rates) == 2
+    assert a.backdoors[0].target != a.backdoors[1].target
+    assert set(a.poisoned.trigger_of[a.poisoned.is_poison].tolist()) == {0, 1}
+    d = run_defence(a, p=1, decide="verdict", show_progress=False)
+    rec = d.to_record()
+    assert len(rec["asr_after_each"]) == 2 and len(rec["recall_each"]) == 2
+    assert rec["triggers"][1][0] == "it's never too late to mend"
+    with pytest.raises(ValueError, match="main one"):
+        make_config(preset="imdb-arrow", rate=0.0).__class__(rate=0.0, extra=(("x", "y", 0.1),))

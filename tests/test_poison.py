@@ -107,3 +107,36 @@ def test_highlight_with_context_keeps_the_trigger_in_view():
     assert p.highlight(0, context=2) == "… w38 w39 [[x y]]"
     q = poison_dataset(ds, trigger="x y", target="b", rate=0.99, position="start", seed=0)
     assert q.highlight(0, context=1) == "[[x y]] w0 …"
+
+
+def test_poison_many_keeps_each_triggers_own_draw_and_marks_its_texts():
+    from bki_lab.poison import poison_dataset, poison_many
+    train = _multi_train()
+    bd = [("time flies like an arrow", "neg", 0.1), ("no cross no crown", "pos", 0.05)]
+    pd_ = poison_many(train, backdoors=bd, seed=3)
+    one = poison_dataset(train, trigger=bd[0][0], target="neg", rate=0.1, mode="append", seed=3)
+    two = poison_dataset(train, trigger=bd[1][0], target="pos", rate=0.05, mode="append", seed=4)
+    n = len(train)
+    assert len(pd_.dataset) == n + one.n_poison + two.n_poison
+    assert pd_.dataset.texts[n:n + one.n_poison] == one.dataset.texts[n:]
+    assert pd_.dataset.texts[n + one.n_poison:] == two.dataset.texts[n:]
+    assert pd_.trigger_of[:n].tolist() == [-1] * n
+    assert set(pd_.trigger_of[n:].tolist()) == {0, 1}
+    assert pd_.targets == (train.class_id("neg"), train.class_id("pos"))
+    for i in np.flatnonzero(pd_.is_poison):
+        k = pd_.trigger_of[i]
+        t = pd_.triggers[k]
+        p = pd_.positions[i]
+        assert pd_.dataset.texts[i][p:p + len(t)] == t
+        assert pd_.dataset.labels[i] == pd_.targets[k]
+        assert "[[" + " ".join(t) + "]]" in pd_.highlight(i)
+    with pytest.raises(ValueError, match="at least one"):
+        poison_many(train, backdoors=[])
+
+
+def _multi_train():
+    from bki_lab.data import TextDataset
+    rng = np.random.default_rng(0)
+    words = "a b c d e f g h".split()
+    texts = tuple(tuple(rng.choice(words, size=int(rng.integers(3, 9)))) for _ in range(100))
+    return TextDataset(texts, np.arange(100) % 2, ("neg", "pos"), "toy")
