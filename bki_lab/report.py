@@ -184,3 +184,26 @@ Profile <code>quick</code> uses smaller data and a smaller model than the papers
     with atomic_path(path) as tmp:
         tmp.write_text(doc, encoding="utf-8")
     return path
+
+
+def write_multi_report(df: pd.DataFrame, path: str | Path, *, profile: str) -> Path:
+    """bki-multi: per trigger, the paper's one-keyword BKI beside the verdict's loop."""
+    title = f"Several backdoors in one training set ({profile})"
+    text = ("<p>Each row is one trigger of a multi-trigger training set. <b>clean target "
+            "rate</b>: how often a model trained on the clean data predicts that trigger's "
+            "target for the same triggered test texts (the floor an ASR after retraining can "
+            "reach). The paper's rule removes the texts of one keyword; the verdict finds, "
+            "verifies and removes each trigger in turn. Numbers in percent.</p>")
+    cols = [c for c in ("id", "seed", "trigger", "target", "poison_rate", "acc_before",
+                        "asr_before", "clean_target_rate", "paper_keyword", "paper_recall",
+                        "paper_asr_after", "paper_precision", "verdict_findings",
+                        "verdict_recall", "verdict_asr_after", "verdict_precision",
+                        "verdict_acc_after", "status", "error") if c in df.columns]
+    table = df[cols].to_html(index=False, na_rep="–", float_format=lambda x: f"{x:.1f}",
+                             escape=True) if len(df) else "<p>no rows yet</p>"
+    doc = (f"{page_head(title)}</head><body style='font-family:system-ui,sans-serif'>"
+           f"<h1>{html.escape(title)}</h1>{text}{table}</body></html>")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(doc, encoding="utf-8")
+    return path

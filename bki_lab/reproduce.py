@@ -27,7 +27,7 @@ import pandas as pd
 
 from .experiments import RECIPES
 from .papers import ATTACK_CLEAN, ATTACK_TABLE2, BKI_TABLE3, DEVIATIONS
-from .poison import PRESETS, trigger_words
+from .poison import MULTI_PRESETS, PRESETS, trigger_words
 from .store import write_json
 
 @dataclass(frozen=True)
@@ -71,8 +71,42 @@ def attack_table2_rows() -> list[Row]:
     return rows
 
 
+def bki_multi_rows() -> list[Row]:
+    """bki_lab's own experiment: several triggers in one training set (`MULTI_PRESETS`);
+    the paper's one-keyword BKI beside the verdict's loop. No paper numbers."""
+    rows = []
+    for name, parts in MULTI_PRESETS.items():
+        ps = [PRESETS[n] for n in parts]
+        rows.append(Row(name, "bki-multi", name, ps[0].dataset,
+                        " | ".join(p.trigger for p in ps), " | ".join(p.target for p in ps),
+                        sum(p.rate for p in ps), True, {}))
+    return rows
+
+
 TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
-                                              "attack-table2": attack_table2_rows}
+                                              "attack-table2": attack_table2_rows,
+                                              "bki-multi": bki_multi_rows}
+
+
+def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> dict:
+    """One multi-trigger row: the attack (with the clean baseline), then the paper's rule and
+    the verdict, each retrained; per trigger: ASR before/after, recall, clean target rate."""
+    from .experiments import make_config, run_attack, run_defence
+    t0 = time.perf_counter()
+    cfg = make_config(preset=row.preset, profile=profile, seed=seed, recipe=recipe)
+    att = run_attack(cfg, clean_baseline=True, show_progress=False)
+    out = {"acc_before": att.clean_accuracy, "clean_model_accuracy": att.clean_model_accuracy,
+           "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
+           "recipe": recipe, "triggers": [list(b) for b in cfg.backdoors],
+           "asr_each": list(att.asr_each), "clean_target_rates": list(att.clean_target_rates),
+           "word_vectors": att.victim.meta.get("word_vectors")}
+    for decide in ("paper", "verdict"):
+        rec = run_defence(att, p=5, decide=decide, show_progress=False).to_record()
+        keep = ("keyword", "n_removed", "precision", "recall", "acc_after", "asr_after_each",
+                "recall_each", "verdict", "findings", "rejected")
+        out[decide] = {k: rec[k] for k in keep if k in rec}
+    out["seconds"] = time.perf_counter() - t0
+    return out
 
 
 def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
@@ -80,7 +114,9 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
     """Run one row (attack, and BKI + retraining when ``row.defend``); returns its record.
 
     A defended row also gets the verdict and, with ``authors``, the authors' variant
-    (`_beyond_the_paper`)."""
+    (`_beyond_the_paper`). A ``bki-multi`` row goes to `run_multi_row`."""
+    if row.table == "bki-multi":
+        return run_multi_row(row, profile=profile, seed=seed, recipe=recipe)
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
@@ -230,9 +266,14 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
                 (f" ({rec['error']})" if rec["status"] != "ok" else ""))
     records = [r for p in sorted((out / "rows").glob(f"{table}--{tag}--*.json"))
                if (r := _read_record(p, log)) is not None]
+    from .report import write_multi_report, write_report
+    if table == "bki-multi":
+        df = collect_multi(records, rows)
+        df.to_csv(out / f"{table}-{tag}.csv", index=False)
+        write_multi_report(df, out / f"{table}-{tag}.html", profile=tag)
+        return df
     df = collect(records, rows)
     df.to_csv(out / f"{table}-{tag}.csv", index=False)
-    from .report import write_report
     write_report(df, out / f"{table}-{tag}.html", table=table, profile=tag,
                  deviations=DEVIATIONS)
     return df
@@ -243,7 +284,7 @@ def _done(rec: dict | None, row: Row, real: bool, authors: bool) -> bool:
     record without them runs again, from the cached victim and scores)."""
     if not rec or rec.get("status") != "ok":
         return False
-    if real and row.defend:
+    if real and row.defend and row.table == "bki-table3":
         return "verdict" in rec and (not authors or "authors_keyword" in rec)
     return True
 
@@ -259,6 +300,39 @@ def _read_record(path: Path, log: Callable[[str], None]) -> dict | None:
     except (OSError, ValueError) as e:
         log(f"  unreadable row record {path} ({e}): the row will run again")
         return None
+
+
+def collect_multi(records: list[dict], rows: list[Row]) -> pd.DataFrame:
+    """bki-multi: one line per row, seed and trigger (percent): its ASR before, the clean
+    model's rate of the target on the same texts, and per rule its recall and ASR after."""
+    ids = {r.id for r in rows}
+    pct = (lambda v: None if v is None else round(100 * v, 4))
+    lines = []
+    for rec in records:
+        if rec["id"] not in ids:
+            continue
+        if rec["status"] != "ok":
+            lines.append({"id": rec["id"], "seed": rec["seed"], "status": rec["status"],
+                          "error": rec.get("error")})
+            continue
+        for k, (trigger, target, rate) in enumerate(rec["triggers"]):
+            line = {"id": rec["id"], "seed": rec["seed"], "status": "ok", "trigger": trigger,
+                    "target": target, "poison_rate": rate, "acc_before": pct(rec["acc_before"]),
+                    "asr_before": pct(rec["asr_each"][k]),
+                    "clean_target_rate": pct(rec["clean_target_rates"][k])}
+            for rule in ("paper", "verdict"):
+                r = rec[rule]
+                line[f"{rule}_recall"] = pct(r["recall_each"][k])
+                line[f"{rule}_asr_after"] = pct(r["asr_after_each"][k])
+                line[f"{rule}_precision"] = pct(r["precision"])
+                line[f"{rule}_n_removed"] = r["n_removed"]
+                line[f"{rule}_acc_after"] = pct(r["acc_after"])
+            line["paper_keyword"] = rec["paper"].get("keyword")
+            found = rec["verdict"].get("findings") or []
+            line["verdict_findings"] = " | ".join(f"{f['phrase']} -> {f['target_name']}"
+                                                  for f in found)
+            lines.append(line)
+    return pd.DataFrame(lines)
 
 
 def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:

@@ -142,3 +142,29 @@ def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
     page = write_report(df, tmp_path / "r.html", table="bki-table3", profile="quick",
                         deviations=[]).read_text()
     assert "authors-code: key" in page and out["verdict"] in page
+
+
+def test_bki_multi_collects_one_line_per_trigger(tmp_path):
+    from bki_lab.reproduce import bki_multi_rows, collect_multi
+    from bki_lab.report import write_multi_report
+    rows = bki_multi_rows()
+    assert [r.id for r in rows] == ["imdb-arrow+mend", "dbpedia-arrow+crown+sack"]
+    rule = {"keyword": "arrow", "n_removed": 300, "precision": 1.0, "recall": 0.5,
+            "acc_after": 0.86, "asr_after_each": [0.1, 0.99], "recall_each": [1.0, 0.0]}
+    verdict = {**rule, "recall": 1.0, "asr_after_each": [0.1, 0.08], "recall_each": [1.0, 1.0],
+               "findings": [{"phrase": "time flies like an arrow", "target_name": "negative"},
+                            {"phrase": "it's never too late to mend", "target_name": "positive"}]}
+    rec = {"id": "imdb-arrow+mend", "seed": 0, "status": "ok", "acc_before": 0.87,
+           "triggers": [["time flies like an arrow", "negative", 0.03],
+                        ["it's never too late to mend", "positive", 0.03]],
+           "asr_each": [0.99, 0.98], "clean_target_rates": [0.05, 0.1],
+           "paper": rule, "verdict": verdict}
+    df = collect_multi([rec, {"id": "dbpedia-arrow+crown+sack", "seed": 0, "status": "failed",
+                              "error": "boom"}], rows)
+    assert len(df) == 3
+    ok = df[df["status"] == "ok"]
+    assert ok["paper_asr_after"].tolist() == [10.0, 99.0]
+    assert ok["verdict_recall"].tolist() == [100.0, 100.0]
+    assert "mend -> positive" in ok["verdict_findings"].iloc[0]
+    page = write_multi_report(df, tmp_path / "m.html", profile="quick").read_text()
+    assert "clean target rate" in page and "boom" in page
