@@ -170,3 +170,13 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
     return DefenceResult(attack, scores, bki, retrained, acc_after,
                          _asr(retrained, attack.backdoor), time.perf_counter() - t0, verdict,
                          each)
+
+
+def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = True,
+          show_progress: bool = True, **options) -> Verdict:
+    """The verdict on the attack's training set and victim, without retraining
+    (`backdoors.find_backdoors` on the cached scores; ``options`` go to it)."""
+    scores = bki_scores(attack, use_cache=use_cache, show_progress=show_progress)
+    ds = attack.poisoned.dataset
+    return find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                          is_poison=attack.poisoned.is_poison, seed=seed, **options)

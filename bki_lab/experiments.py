@@ -349,7 +349,7 @@ def config_dict(config: ExperimentConfig) -> dict:
     return asdict(config)
 
 
-_DEFENCE = ("DefenceResult", "authors_spans", "bki_scores", "run_defence")
+_DEFENCE = ("DefenceResult", "authors_spans", "bki_scores", "judge", "run_defence")
 
 
 def __getattr__(name: str):

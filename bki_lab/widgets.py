@@ -4,6 +4,8 @@
   poisoning + training behind a button, with a progress bar, never on every key stroke.
 * `p_explorer`: a slider for p; re-selects suspicious words from cached scores at once.
 * `text_picker`: a poisoned / clean / any text by index, drawn as a word-impact heatmap.
+* `verdict_trial`: poison a training set with no, one or two triggers, train, and show
+  BKI's verdict with its evidence (`defence.judge`, `evidence`).
 
 Each returns a `Controls` object: ``.widget`` to display and ``.state`` with the last result.
 """
@@ -166,3 +168,45 @@ def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
     update()
     return c
 
+
+TRIALS = {"no trigger": ("imdb-arrow", 0.0),
+          "one trigger (imdb-arrow)": ("imdb-arrow", None),
+          "two triggers (imdb-arrow+mend)": ("imdb-arrow+mend", None)}
+
+
+def verdict_trial(*, profile: str = "quick", seed: int = 0, p: int = 5,
+                  trials: dict[str, tuple[str, float | None]] = TRIALS,
+                  **config) -> Controls:
+    """A choice of training sets (name -> (preset, rate or None for the preset's)) and a
+    button: poison, train (or load the cached victim), judge; shows the verdict's table and
+    its flip-rate figure. Training takes minutes the first time. ``config``: more
+    `make_config` options (e.g. ``n_train``)."""
+    from .evidence import flip_test, verdict_summary
+    from .experiments import judge, make_config, run_attack
+    choice = W.ToggleButtons(options=list(trials), value=list(trials)[1],
+                             description="training set")
+    button = W.Button(description="poison, train, judge", button_style="primary", icon="play",
+                      layout=W.Layout(width="auto"))
+    out = W.Output()
+    c = Controls(W.VBox([choice, button, out]), parts=dict(choice=choice, button=button,
+                                                             output=out))
+
+    def on_click(_=None):
+        button.disabled = True
+        preset, rate = trials[choice.value]
+        with out:
+            out.clear_output()
+            try:
+                att = run_attack(make_config(preset=preset, profile=profile, seed=seed,
+                                             rate=rate, **config))
+                v = judge(att, p=p, seed=seed)
+                c.state.update(attack=att, verdict=v, choice=choice.value)
+                print(f"{choice.value}: verdict {v.verdict!r}, {v.n_removed} texts removed")
+                display(verdict_summary(v, att.victim.class_names))
+                display(flip_test(v))
+            finally:
+                button.disabled = False
+
+    button.on_click(on_click)
+    c.state["click"] = on_click
+    return c

@@ -68,3 +68,15 @@ def test_attack_controls_fill_presets_and_run_on_click_only():
     c2 = widgets.attack_controls(bad)
     c2.state["click"]()
     assert "no words" in c2.state["error"] and not c2.parts["button"].disabled
+
+
+def test_verdict_trial_judges_the_chosen_training_set_on_click(imdb_dir):
+    from bki_lab.widgets import verdict_trial
+    c = verdict_trial(trials={"clean": ("imdb-arrow", 0.0), "poisoned": ("imdb-arrow", 0.1)},
+                      p=1, n_train=20, n_test=10, embedding="random", hidden=8, max_epochs=2)
+    assert c.parts["choice"].value == "poisoned" and "verdict" not in c.state
+    c.parts["choice"].value = "clean"
+    c.state["click"]()
+    assert c.state["choice"] == "clean" and c.state["attack"].poisoned.n_poison == 0
+    assert c.state["verdict"].verdict in ("backdoor", "no backdoor found")
+    assert not c.parts["button"].disabled
