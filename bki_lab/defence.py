@@ -180,3 +180,15 @@ def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = 
     ds = attack.poisoned.dataset
     return find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
                           is_poison=attack.poisoned.is_poison, seed=seed, **options)
+
+
+def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
+                    show_progress: bool = True, **options) -> Verdict:
+    """The verdict asked again after the defence: the kept training texts, scored under the
+    retrained victim (scores not cached). A defence that worked leaves no backdoor."""
+    att, model = defence.attack, defence.retrained
+    kept = np.flatnonzero(~defence.removed)
+    ds = att.poisoned.dataset.subset(kept)
+    scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress)
+    return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
+                          is_poison=att.poisoned.is_poison[kept], seed=seed, **options)
