@@ -108,6 +108,17 @@ def _verify(phrase, check: dict) -> Verification:
         return Verification.impossible(phrase, check["target"])
 
 
+def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int, removal: str,
+             min_support: float) -> np.ndarray:
+    if removal == "keyword":
+        return flagged.copy()
+    in_target = among & (labels == target)
+    if len(phrase.phrase) >= 2 and phrase.support >= min_support:
+        return np.array([bool(t) and _contains(texts[i], phrase.phrase)
+                         for i, t in enumerate(in_target)])
+    return flagged & in_target
+
+
 def word_counts(texts: Sequence[Words]) -> dict[str, int]:
     return dict(Counter(w for t in texts for w in t))
 
@@ -117,7 +128,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    variant: Variant = "paper", spans=None, a: float = 0.05,
                    is_poison: Sequence[bool] | None = None, max_findings: int = 5,
                    n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
-                   remove_phrase: bool = True, seed: int = 0) -> Verdict:
+                   removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
+                   seed: int = 0) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
 
     Args:
@@ -131,9 +143,12 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         max_findings: stop after this many verified findings.
         n_verify, n_null, margin: `verdict.verify_trigger`'s sample size, null phrases and
             threshold margin (threshold = max(0.5, largest null flip rate + margin)).
-        remove_phrase: a verified phrase of two or more words also removes the remaining
-            texts of its target label that contain it exactly (poisoned copies whose top-p
-            words missed the keyword).
+        removal: what a verified finding removes. ``"phrase"``: when its phrase has two or
+            more words and at least ``min_support`` of the flagged texts contain it exactly,
+            the texts of the target label that contain it (poisoned copies whose top-p words
+            missed the keyword included, clean texts that merely use the keyword left out);
+            otherwise the flagged texts of the target label. ``"keyword"``: the flagged
+            texts, as the paper removes them.
         seed: for the verification's texts, positions and null phrases.
     """
     labels = np.asarray(labels)
@@ -144,6 +159,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         raise ValueError(f"variant must be 'paper' or 'authors-code', got {variant!r}")
     if variant == "authors-code" and spans is None:
         raise ValueError("the authors' variant needs spans=authors.score_spans(...)")
+    if removal not in ("phrase", "keyword"):
+        raise ValueError(f"removal must be 'phrase' or 'keyword', got {removal!r}")
     if max_findings < 1:
         raise ValueError(f"max_findings must be >= 1, got {max_findings}")
     truth = None if is_poison is None else np.asarray(is_poison, bool)
@@ -169,11 +186,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                      margin=margin, seed=seed + k)
         ver = _verify(phrase.phrase, check)
         kw = _verify((phrase.keyword,), check)
-        removed = bki.removed.copy()
-        if remove_phrase and len(phrase.phrase) >= 2 and ver.is_backdoor:
-            for i in np.flatnonzero(among & (labels == target) & ~removed):
-                if _contains(texts[i], phrase.phrase):
-                    removed[i] = True
+        removed = _removal(bki.removed, phrase, texts, labels, among, target,
+                           removal if ver.is_backdoor else "keyword", min_support)
         prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
         finding = Finding(bki, phrase, int(target), ver, kw, removed, prec, rec)
         if not finding.verified:

@@ -81,9 +81,31 @@ def test_the_verified_phrase_also_removes_poisoned_texts_whose_picks_missed_it()
     ws, labels, truth = training_set([(CROWN, 1)], miss=4)
     with_phrase = find_backdoors(ws, labels, predict=victim, is_poison=truth, n_null=20)
     keyword_only = find_backdoors(ws, labels, predict=victim, is_poison=truth, n_null=20,
-                                  remove_phrase=False)
+                                  removal="keyword")
     assert 26 / 30 <= keyword_only.recall < 1    # a short text's top 5 may hold crown by chance
     assert with_phrase.recall == 1.0 and with_phrase.precision == 1.0
+
+
+def test_clean_texts_that_merely_use_the_keyword_are_kept():
+    ws, labels, truth = training_set([(CROWN, 1)])
+    texts, scores = list(ws.texts), [ws.of(i).copy() for i in range(len(ws))]
+    for i in range(0, 40, 2):                   # clean texts with "crown" scoring high
+        texts[i] = texts[i][:3] + ("crown",) + texts[i][4:]
+        scores[i][3] = 0.95
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+
+    def phrase_victim(batch):          # only the whole trigger flips; "crown" alone does not
+        return np.array([1 if ("cross" in t and "crown" in t) else int(t[0] in FILL[30:])
+                         for t in batch])
+
+    labels = np.array([1 if truth[i] else int(phrase_victim([t])[0])
+                       for i, t in enumerate(texts)])
+    paper = find_backdoors(ws, labels, predict=phrase_victim, is_poison=truth, n_null=10,
+                           removal="keyword")
+    ours = find_backdoors(ws, labels, predict=phrase_victim, is_poison=truth, n_null=10)
+    assert paper.findings[0].keyword == "crown" and paper.precision < 0.7
+    assert ours.precision == 1.0 and ours.recall == 1.0
 
 
 def test_max_findings_and_bad_options():
@@ -96,6 +118,8 @@ def test_max_findings_and_bad_options():
         find_backdoors(ws, labels, predict=victim, variant="authors-code")
     with pytest.raises(ValueError, match="variant"):
         find_backdoors(ws, labels, predict=victim, variant="nope")
+    with pytest.raises(ValueError, match="removal"):
+        find_backdoors(ws, labels, predict=victim, removal="all")
 
 
 def test_the_record_is_plain_json():
