@@ -1,8 +1,8 @@
 """bki_lab: trigger-sentence backdoors on LSTM text classifiers and the BKI defence.
 
 Modules: text, data, download, files, glove, poison, models, train, curves, scoring, bki,
-store, verdict, experiments, plots, widgets, papers, reproduce, report, notebook_files, progress, cli
-(see the README).
+authors, verdict, backdoors, store, experiments, defence, evidence, plots, widgets, papers,
+reproduce, report, notebook_files, progress, cli (see the README).
 """
 __version__ = "0.1.0"
 
