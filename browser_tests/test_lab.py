@@ -71,7 +71,9 @@ def _command(driver, command):
 
 def _run_all(driver, name, timeout=600):
     _command(driver, "notebook:clear-all-cell-outputs")
-    _command(driver, "notebook:run-all-cells")
+    # started, not awaited: its promise ends with the last cell, which may take minutes
+    driver.execute_script(f"{CURRENT} && window.jupyterapp.commands"
+                          ".execute('notebook:run-all-cells'); return true;")
 
     def finished():
         s = _state(driver)
