@@ -29,7 +29,7 @@ import torch
 from .bki import BKIResult, Suspicious, removal_metrics
 from .models import BiLSTMClassifier, encode_texts, length_buckets, pad_batch
 from .progress import progress
-from .scoring import _resume_direction
+from .scoring import _aligned, _resume_direction
 from .text import Vocab, Words
 
 
@@ -93,17 +93,7 @@ def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, n: int, device) ->
 # --------------------------------------------------------------------------- fast
 @torch.no_grad()
 def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], n: int, device) -> list:
-    lengths = np.array([len(s) for s in seqs])
-    T, B = int(lengths.max()), len(seqs)
-    offsets = T - lengths
-    fwd = np.zeros((T, B), dtype=np.int64)
-    bwd = np.zeros((T, B), dtype=np.int64)
-    for b, s in enumerate(seqs):
-        fwd[offsets[b]:, b] = s
-        bwd[offsets[b]:, b] = s[::-1]
-    off = torch.as_tensor(offsets, device=device)
-    e_f = model.embedding(torch.as_tensor(fwd, device=device))
-    e_b = model.embedding(torch.as_tensor(bwd, device=device))
+    lengths, offsets, off, e_f, e_b = _aligned(model, seqs, device)
     full_f, var_f, hist_f = _resume_direction(e_f, off, model.fwd, span=n)
     full_b, var_b, _ = _resume_direction(e_b, off, model.bwd, span=n)
     _, suffix_b, _ = _resume_direction(e_b, off, model.bwd, restart=True)
@@ -222,7 +212,7 @@ def identify_authors(scores: SpanScores, labels: Sequence[int], *, p: int = 5, a
     sus = select_spans(scores, p=p)
     n_texts = len(scores)
     among = np.ones(n_texts, bool) if among is None else np.asarray(among, bool)
-    part = _restrict(sus, among)
+    part = sus.restricted(among)
     s = s_constant(int(among.sum()), a)
     ranking = authors_dictionary(part, labels, s=s)
     if ranking.empty:
@@ -239,15 +229,6 @@ def identify_authors(scores: SpanScores, labels: Sequence[int], *, p: int = 5, a
         precision, recall = removal_metrics(removed, np.asarray(is_poison))
     return BKIResult(word, ranking, removed, sus, int(p), precision, recall, target=label,
                      variant="authors-code")
-
-
-def _restrict(sus: Suspicious, among: np.ndarray) -> Suspicious:
-    """The same picks with those of texts outside ``among`` dropped (offsets kept per text)."""
-    counts = np.diff(sus.offsets) * among[: len(sus.offsets) - 1]
-    keep = np.repeat(among, np.diff(sus.offsets))
-    return Suspicious(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                      sus.positions[keep], tuple(w for w, k in zip(sus.words, keep) if k),
-                      sus.scores[keep], sus.p)
 
 
 def s_constant(n_train: int, a: float = 0.05) -> int:

@@ -165,6 +165,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         raise ValueError(f"max_findings must be >= 1, got {max_findings}")
     truth = None if is_poison is None else np.asarray(is_poison, bool)
     counts = word_counts(texts)
+    predicted = np.asarray(predict(texts))      # the victim on the texts as they are, once
     among = np.ones(len(texts), bool)
     findings: list[Finding] = []
     rejected = None
@@ -183,9 +184,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         pool = np.flatnonzero(among & ~bki.removed)
         check = dict(predict=predict, texts=[texts[i] for i in pool], labels=labels[pool],
                      target=target, counts=counts, n_texts=n_verify, n_null=n_null,
-                     margin=margin, seed=seed + k)
+                     margin=margin, seed=seed + k, predicted=predicted[pool])
         ver = _verify(phrase.phrase, check)
-        kw = _verify((phrase.keyword,), check)
+        kw = ver if phrase.phrase == (phrase.keyword,) else _verify((phrase.keyword,), check)
         removed = _removal(bki.removed, phrase, texts, labels, among, target,
                            removal if ver.is_backdoor else "keyword", min_support)
         prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)

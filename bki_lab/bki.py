@@ -38,6 +38,20 @@ class Suspicious:
         return [(int(j), w, float(f)) for j, w, f in
                 zip(self.positions[s:e], self.words[s:e], self.scores[s:e])]
 
+    def restricted(self, among: np.ndarray) -> "Suspicious":
+        """The same picks with those of texts outside ``among`` (a bool mask) dropped;
+        every text keeps its place (an excluded text has no picks)."""
+        among = np.asarray(among, bool)
+        if among.shape != (len(self.offsets) - 1,):
+            raise ValueError(f"among has {among.shape} entries for "
+                             f"{len(self.offsets) - 1} texts")
+        counts = np.diff(self.offsets) * among
+        keep = np.repeat(among, np.diff(self.offsets))
+        return Suspicious(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                          self.positions[keep],
+                          tuple(w for w, k in zip(self.words, keep) if k),
+                          self.scores[keep], self.p)
+
 
 MAX_P = 100        # suspicious words per text: the paper uses 5; more selects whole texts
 
@@ -164,21 +178,13 @@ def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None
     """
     sus = select_suspicious(scores, p=p)
     n = len(sus.offsets) - 1
-    text_of = np.repeat(np.arange(n), np.diff(sus.offsets))
-    take = np.ones(len(sus.words), bool)
-    if among is not None:
-        among = np.asarray(among, bool)
-        if among.shape != (n,):
-            raise ValueError(f"among has {among.shape} entries for {n} texts")
-        take = among[text_of]
-    ranking = build_dictionary(Suspicious(np.array([0, int(take.sum())]), sus.positions[take],
-                                          tuple(w for w, t in zip(sus.words, take) if t),
-                                          sus.scores[take], sus.p)) if among is not None \
-        else build_dictionary(sus)
+    part = sus if among is None else sus.restricted(among)
+    ranking = build_dictionary(part)
     if ranking.empty:
         raise ValueError("no suspicious words: the training set has no words")
     kb = ranking["word"].iloc[0] if keyword is None else keyword
-    hit = np.fromiter((w == kb for w in sus.words), dtype=bool, count=len(sus.words)) & take
+    text_of = np.repeat(np.arange(n), np.diff(part.offsets))
+    hit = np.fromiter((w == kb for w in part.words), dtype=bool, count=len(part.words))
     removed = np.zeros(n, dtype=bool)
     removed[text_of[hit]] = True
     precision = recall = None

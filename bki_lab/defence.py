@@ -78,12 +78,10 @@ class DefenceResult:
             rec["recall_each"] = [float((self.removed & (truth == k)).sum() / max((truth == k).sum(), 1))
                                   for k in range(len(a.config.backdoors))]
         if self.verdict is not None:
-            v = self.verdict
-            rec.update(decide="verdict", verdict=v.verdict,
-                       findings=v.to_record(a.victim.class_names)["findings"],
-                       rejected=v.to_record(a.victim.class_names)["rejected"],
-                       n_removed=v.n_removed, removed_fraction=v.removed_fraction,
-                       precision=v.precision, recall=v.recall)
+            v = self.verdict.to_record(a.victim.class_names)
+            rec.update(decide="verdict", **{k: v[k] for k in (
+                "verdict", "findings", "rejected", "n_removed", "removed_fraction",
+                "precision", "recall")})
         else:
             rec["decide"] = "paper"
         return rec

@@ -151,7 +151,9 @@ def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.L
 
 
 @torch.no_grad()
-def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], device) -> list[np.ndarray]:
+def _aligned(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], device):
+    """Texts right-aligned on one last step: (lengths, offsets, offsets as a tensor, the
+    embedded texts (T, B, E), the embedded reversed texts)."""
     lengths = np.array([len(s) for s in seqs])
     T, B = int(lengths.max()), len(seqs)
     offsets = T - lengths
@@ -160,10 +162,16 @@ def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], device) ->
     for b, s in enumerate(seqs):
         fwd[offsets[b]:, b] = s
         bwd[offsets[b]:, b] = s[::-1]
-    off = torch.as_tensor(offsets, device=device)
     emb = model.embedding
-    full_f, var_f, _ = _resume_direction(emb(torch.as_tensor(fwd, device=device)), off, model.fwd)
-    full_b, var_b, _ = _resume_direction(emb(torch.as_tensor(bwd, device=device)), off, model.bwd)
+    return (lengths, offsets, torch.as_tensor(offsets, device=device),
+            emb(torch.as_tensor(fwd, device=device)), emb(torch.as_tensor(bwd, device=device)))
+
+
+@torch.no_grad()
+def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], device) -> list[np.ndarray]:
+    lengths, offsets, off, e_f, e_b = _aligned(model, seqs, device)
+    full_f, var_f, _ = _resume_direction(e_f, off, model.fwd)
+    full_b, var_b, _ = _resume_direction(e_b, off, model.bwd)
     diff_f = (var_f - full_f[None]).abs().amax(2).t().cpu().numpy()    # (B, T)
     diff_b = (var_b - full_b[None]).abs().amax(2).t().cpu().numpy()
     out = []

@@ -168,7 +168,8 @@ def frequency_matched_phrases(phrase: Sequence[str], counts: dict[str, int], *, 
 def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequence[Words],
                    labels: Sequence[int], *, phrase: Sequence[str], target: int,
                    counts: dict[str, int], n_texts: int = 500, n_null: int = 50,
-                   margin: float = 0.2, seed: int = 0) -> Verification:
+                   margin: float = 0.2, seed: int = 0,
+                   predicted: np.ndarray | None = None) -> Verification:
     """Insert ``phrase`` at a random position into up to ``n_texts`` of ``texts`` whose
     label is not ``target`` and count predictions flipped to ``target``.
 
@@ -177,7 +178,8 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     the null). Texts already predicted as ``target`` without the phrase are left out.
 
     The threshold: the largest flip rate of the ``n_null`` random phrases plus ``margin``
-    (absolute), and at least 0.5. A real trigger flips nearly every text; a phrase of
+    (absolute), and at least 0.5. ``predicted``: the victim's predictions of ``texts`` as
+    they are, when the caller has them (saves a pass over every text). A real trigger flips nearly every text; a phrase of
     ordinary words flips about as many as its frequency-matched look-alikes.
     """
     if n_texts < 1 or n_null < 1:
@@ -187,7 +189,8 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     pool = np.flatnonzero(labels != target)
     if len(pool) == 0:
         raise Unverifiable("no texts outside the target class to insert the phrase into")
-    base = np.asarray(predict([texts[i] for i in pool]))
+    base = (np.asarray(predict([texts[i] for i in pool])) if predicted is None
+            else np.asarray(predicted)[pool])
     pool = pool[base != target]
     if len(pool) == 0:
         raise Unverifiable("the victim already predicts the target for every candidate text")
