@@ -21,7 +21,7 @@ import torch
 
 from bki_lab.experiments import make_config, run_attack
 from bki_lab.models import length_buckets
-from bki_lab.scoring import score_words
+from bki_lab.scoring import default_rows, score_words
 
 
 def flops(lengths: np.ndarray, *, hidden: int, embed: int, max_rows: int) -> dict[str, float]:
@@ -64,11 +64,13 @@ def main() -> None:
     ap.add_argument("--profile", choices=["quick", "paper"], default="paper")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-rows", type=int, default=4096, help="fast scorer bucket size")
+    ap.add_argument("--max-rows", type=int, default=None,
+                    help="fast scorer bucket size (default: 4,096 on CPU, 32,768 on CUDA)")
     args = ap.parse_args()
+    args.max_rows = args.max_rows or default_rows(args.device)
 
     cfg = make_config(preset="imdb-arrow", profile=args.profile, hidden=128)
-    attack = run_attack(cfg, show_progress=False)
+    attack = run_attack(cfg, show_progress=False, device=args.device)
     model, vocab = attack.victim.model, attack.victim.vocab
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(len(attack.poisoned.dataset), size=min(args.n, len(attack.poisoned.dataset)),

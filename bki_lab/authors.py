@@ -29,7 +29,7 @@ import torch
 from .bki import BKIResult, Suspicious, removal_metrics
 from .models import BiLSTMClassifier, encode_texts, length_buckets, pad_batch
 from .progress import progress
-from .scoring import _aligned, _resume_direction
+from .scoring import _aligned, _resume_direction, default_rows, without_tf32
 from .text import Vocab, Words
 
 
@@ -119,9 +119,10 @@ def _fast_bucket(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], n: int, de
     return out
 
 
+@without_tf32
 def score_spans(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *, n: int = 1,
                 scorer: Literal["fast", "reference"] = "fast", device: str = "cpu",
-                max_rows: int = 4096, show_progress: bool = True) -> SpanScores:
+                max_rows: int | None = None, show_progress: bool = True) -> SpanScores:
     """The authors' two score terms for every n-gram of every text (eval mode, no autograd).
 
     ``fast`` reuses the full text's states (as `scoring.score_words` does) and gets the
@@ -133,6 +134,7 @@ def score_spans(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
     if scorer not in ("fast", "reference"):
         raise ValueError(f"scorer must be 'fast' or 'reference', got {scorer!r}")
     t0 = time.perf_counter()
+    max_rows = max_rows or default_rows(device)
     was, home = model.training, next(model.parameters()).device
     model.eval().to(device)
     seqs = encode_texts(vocab, texts)

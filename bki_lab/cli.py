@@ -55,6 +55,8 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                    help="keep the word vectors fixed (default: the recipe's)")
     p.add_argument("--no-cache", action="store_true", help="retrain even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
+                   help="where the victim trains and BKI scores (auto: CUDA when available)")
 
 
 class UsageError(ValueError):
@@ -120,7 +122,7 @@ def cmd_attack(args) -> dict:
     from .store import write_json
     cfg = _config(args)
     res = run_attack(cfg, clean_baseline=args.clean_baseline, use_cache=not args.no_cache,
-                     show_progress=not args.quiet)
+                     show_progress=not args.quiet, device=args.device)
     summary = res.to_record()
     if not args.clean_baseline:
         summary.pop("clean_model_accuracy")
@@ -138,7 +140,8 @@ def cmd_defend(args) -> dict:
         raise UsageError(f"--ngram must be >= 1, got {args.ngram}")
     if args.ngram > 1 and args.variant != "authors-code":
         raise UsageError("--ngram is an option of --variant authors-code")
-    att = run_attack(cfg, use_cache=not args.no_cache, show_progress=not args.quiet)
+    att = run_attack(cfg, use_cache=not args.no_cache, show_progress=not args.quiet,
+                     device=args.device)
     res = run_defence(att, p=args.p, decide=args.decide, variant=args.variant, ngram=args.ngram,
                       scorer=args.scorer, device=args.device, seed=args.seed,
                       use_cache=not args.no_cache, show_progress=not args.quiet)
@@ -241,8 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_args(p)
     p.add_argument("--p", type=int, default=5, help="suspicious words per text")
     p.add_argument("--scorer", choices=["fast", "reference"], default="fast")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
-                   help="where to score (auto: CUDA when available)")
     p.add_argument("--decide", choices=["verdict", "paper"], default="verdict",
                    help="verdict: remove only findings verified against the victim (none "
                         "when there is no backdoor, several when there are); paper: always "

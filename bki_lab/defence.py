@@ -87,9 +87,14 @@ class DefenceResult:
         return rec
 
 
-def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str = "cpu",
+def _home(attack: AttackResult, device: str | None) -> str:
+    return str(next(attack.victim.model.parameters()).device) if device is None else device
+
+
+def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str | None = None,
                use_cache: bool = True, show_progress: bool = True) -> WordScores:
-    """Scores of every word of the poisoned training set under the attack's victim (cached)."""
+    """Scores of every word of the poisoned training set under the attack's victim (cached;
+    computed on ``device``, by default where the victim is)."""
     path = cache_dir() / "scores" / f"{attack.key}-{scorer}.npz"
     if use_cache and path.exists():
         try:
@@ -97,13 +102,14 @@ def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str = "
         except CacheError as e:
             _rebuilding(e)
     scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
-                         scorer=scorer, device=device, show_progress=show_progress)
+                         scorer=scorer, device=_home(attack, device),
+                         show_progress=show_progress)
     if use_cache:
         save_scores(scores, path)
     return scores
 
 
-def authors_spans(attack: AttackResult, *, n: int = 1, device: str = "cpu",
+def authors_spans(attack: AttackResult, *, n: int = 1, device: str | None = None,
                   use_cache: bool = True, show_progress: bool = True) -> SpanScores:
     """The authors' score terms of every n-gram of the training set (cached)."""
     texts = attack.poisoned.dataset.texts
@@ -116,7 +122,8 @@ def authors_spans(attack: AttackResult, *, n: int = 1, device: str = "cpu",
                                   float(z["seconds"]))
         except Exception as e:          # damaged, or the scores of other texts
             _rebuilding(CacheError(f"cached scores {path} are unusable ({e})"))
-    spans = score_spans(attack.victim.model, attack.victim.vocab, texts, n=n, device=device,
+    spans = score_spans(attack.victim.model, attack.victim.vocab, texts, n=n,
+                        device=_home(attack, device),
                         show_progress=show_progress)
     if use_cache:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +136,7 @@ def authors_spans(attack: AttackResult, *, n: int = 1, device: str = "cpu",
 
 def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
                 variant: Variant = "paper", ngram: int = 1, a: float = 0.05,
-                scorer: Scorer = "fast", device: str = "cpu", seed: int = 0,
+                scorer: Scorer = "fast", device: str | None = None, seed: int = 0,
                 use_cache: bool = True, show_progress: bool = True) -> DefenceResult:
     """BKI on the attack's training set, then retraining on what is kept (chen_dai §IV-V).
 
@@ -138,12 +145,14 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
             verified findings (`backdoors.find_backdoors`), possibly none.
         variant: ``"paper"`` or ``"authors-code"`` (with ``ngram`` and ``a``).
         seed: the verification's sampling (``decide="verdict"``).
+        device: where scoring and retraining run; None: where the victim is.
     """
     if decide not in ("paper", "verdict"):
         raise ValueError(f"decide must be 'paper' or 'verdict', got {decide!r}")
     if variant not in ("paper", "authors-code"):
         raise ValueError(f"variant must be 'paper' or 'authors-code', got {variant!r}")
     t0 = time.perf_counter()
+    device = _home(attack, device)
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
     scores = bki_scores(attack, scorer=scorer, device=device, use_cache=use_cache,
                         show_progress=show_progress)
@@ -162,7 +171,7 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
     kept = np.flatnonzero(~removed)
     retrained = attack.victim if not removed.any() else cached_victim(
         ds.subset(kept), attack.config.train, use_cache=use_cache,
-        show_progress=show_progress, label="retraining")
+        show_progress=show_progress, label="retraining", device=device)
     acc_after = evaluate(retrained, attack.split.test).accuracy
     each = tuple(_asr(retrained, b) for b in attack.backdoors)
     return DefenceResult(attack, scores, bki, retrained, acc_after,
@@ -187,6 +196,7 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
     att, model = defence.attack, defence.retrained
     kept = np.flatnonzero(~defence.removed)
     ds = att.poisoned.dataset.subset(kept)
-    scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress)
+    scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress,
+                         device=str(next(model.model.parameters()).device))
     return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
                           is_poison=att.poisoned.is_poison[kept], seed=seed, **options)

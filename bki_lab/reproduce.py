@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import signal
 import time
@@ -88,14 +89,23 @@ TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
                                               "bki-multi": bki_multi_rows}
 
 
-def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab") -> dict:
+def _where(device: str) -> str:
+    """The device a row ran on, in words (records say which rows ran where)."""
+    import torch
+    if device.startswith("cuda"):
+        return f"cuda ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
+                  device: str = "cpu") -> dict:
     """One multi-trigger row: the attack (with the clean baseline), then the paper's rule and
     the verdict, each retrained; per trigger: ASR before/after, recall, clean target rate."""
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(preset=row.preset, profile=profile, seed=seed, recipe=recipe)
-    att = run_attack(cfg, clean_baseline=True, show_progress=False)
-    out = {"acc_before": att.clean_accuracy, "clean_model_accuracy": att.clean_model_accuracy,
+    att = run_attack(cfg, clean_baseline=True, show_progress=False, device=device)
+    out = {"device": _where(device), "acc_before": att.clean_accuracy, "clean_model_accuracy": att.clean_model_accuracy,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "triggers": [list(b) for b in cfg.backdoors],
            "asr_each": list(att.asr_each), "clean_target_rates": list(att.clean_target_rates),
@@ -110,20 +120,20 @@ def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab")
 
 
 def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
-            authors: bool = True) -> dict:
+            authors: bool = True, device: str = "cpu") -> dict:
     """Run one row (attack, and BKI + retraining when ``row.defend``); returns its record.
 
     A defended row also gets the verdict and, with ``authors``, the authors' variant
     (`_beyond_the_paper`). A ``bki-multi`` row goes to `run_multi_row`."""
     if row.table == "bki-multi":
-        return run_multi_row(row, profile=profile, seed=seed, recipe=recipe)
+        return run_multi_row(row, profile=profile, seed=seed, recipe=recipe, device=device)
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
                       target=row.target, rate=row.rate, seed=seed, recipe=recipe,
                       **dict(row.train))
-    att = run_attack(cfg, show_progress=False)
-    out = {"acc_before": att.clean_accuracy,
+    att = run_attack(cfg, show_progress=False, device=device)
+    out = {"device": _where(device), "acc_before": att.clean_accuracy,
            "asr_before": att.attack_success_rate if row.rate > 0 else None,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "mode": cfg.mode, "epochs": cfg.train.max_epochs,
@@ -200,11 +210,13 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_pool(todo, jobs, profile, run, recipe, log) -> None:
+def _run_pool(todo, jobs, profile, run, recipe, log, device: str = "cpu") -> None:
     """Rows in ``jobs`` processes. Ctrl-C: queued rows never start, running workers are
-    ended at once (their rows run again on resume), and KeyboardInterrupt is re-raised."""
+    ended at once (their rows run again on resume), and KeyboardInterrupt is re-raised.
+    CUDA workers are spawned, not forked (a forked child cannot use CUDA)."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    pool = ProcessPoolExecutor(jobs, initializer=_ignore_sigint)
+    context = multiprocessing.get_context("spawn" if device.startswith("cuda") else None)
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint)
     try:
         futures = [pool.submit(_work, r, profile, s, str(p), run, threads, recipe)
                    for r, s, p in todo]
@@ -225,14 +237,15 @@ def _run_pool(todo, jobs, profile, run, recipe, log) -> None:
 
 def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int = 1,
               jobs: int = 1, only: list[str] | None = None, run: Callable = run_row,
-              recipe: str = "bki-lab", authors: bool = True,
+              recipe: str = "bki-lab", authors: bool = True, device: str = "cpu",
               log: Callable[[str], None] = print) -> pd.DataFrame:
     """Run (or resume) ``table``; write ``OUT/<table>-<tag>.csv`` and ``.html``.
 
     ``tag`` is the profile, followed by the recipe when it is not the default ``bki-lab``
     (e.g. ``paper-early-stopping``): each recipe has its own records and report.
     ``run(row, profile=, seed=, recipe=)`` computes one row (`run_row`; tests pass a
-    stand-in).
+    stand-in). ``device``: where victims train and score ("cuda": parallel ``jobs`` share
+    the GPU); each record says where it ran.
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose from {sorted(TABLES)}")
@@ -248,7 +261,7 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     rows = [r for r in every if only is None or r.id in only]
     real = run is run_row
     if real:
-        run = partial(run_row, authors=authors)
+        run = partial(run_row, authors=authors, device=device)
     todo = []
     for row in rows:
         for seed in range(seeds):
@@ -258,7 +271,7 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
             todo.append((row, seed, path))
     log(f"{table} ({tag}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
     if jobs > 1 and len(todo) > 1:
-        _run_pool(todo, jobs, profile, run, recipe, log)
+        _run_pool(todo, jobs, profile, run, recipe, log, device)
     else:
         for r, s, p in todo:
             rid, seed, rec = _work(r, profile, s, str(p), run, None, recipe)
@@ -381,13 +394,17 @@ def add_parser(sub) -> None:
     p.add_argument("--authors", action=argparse.BooleanOptionalAction, default=True,
                    help="bki-table3: also the authors' BKI variant (scores every text again)")
     p.add_argument("--only", nargs="*", help="row ids to run (default: all)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
+                   help="where victims train and score (auto: CUDA when available)")
     p.add_argument("--out", type=Path, default=Path("results"))
     p.set_defaults(func=_cmd)
 
 
 def _cmd(args) -> None:
+    from .cli import _device
+    args.device = _device(args.device)
     df = reproduce(args.table, out=args.out, profile=args.profile, seeds=args.seeds,
-                   recipe=args.recipe, authors=args.authors,
+                   recipe=args.recipe, authors=args.authors, device=args.device,
                    jobs=args.jobs, only=args.only)
     tag = args.profile if args.recipe == "bki-lab" else f"{args.profile}-{args.recipe}"
     print(f"wrote {args.out / f'{args.table}-{tag}.csv'} and .html "

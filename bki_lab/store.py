@@ -124,7 +124,7 @@ def save_victim(victim: TrainedModel, directory: str | Path, *, digest: str | No
     _sweep_temp(directory.parent)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.{os.getpid()}."))
     try:
-        torch.save(victim.model.state_dict(), tmp / "model.pt")
+        torch.save({k: v.cpu() for k, v in victim.model.state_dict().items()}, tmp / "model.pt")
         m = victim.model
         write_json(tmp / "vocab.json", list(victim.vocab.itos))
         # written last: an entry without config.json is incomplete

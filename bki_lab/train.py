@@ -102,8 +102,8 @@ class TrainedModel:
     def encode(self, texts):
         return encode_texts(self.vocab, texts)
 
-    def predict(self, texts, device="cpu") -> np.ndarray:
-        """Predicted class ids of tokenized texts."""
+    def predict(self, texts, device=None) -> np.ndarray:
+        """Predicted class ids of tokenized texts (on the model's device by default)."""
         return predict_logits(self.model, self.encode(texts), device=device).argmax(1)
 
 
@@ -233,7 +233,7 @@ class Evaluation:
     n: int
 
 
-def evaluate(victim: TrainedModel, test: TextDataset, *, device: str = "cpu") -> Evaluation:
+def evaluate(victim: TrainedModel, test: TextDataset, *, device: str | None = None) -> Evaluation:
     """Clean accuracy and per-class accuracy on ``test``."""
     pred = victim.predict(test.texts, device=device)
     per = {name: float((pred[test.labels == c] == c).mean())
@@ -241,7 +241,8 @@ def evaluate(victim: TrainedModel, test: TextDataset, *, device: str = "cpu") ->
     return Evaluation(float((pred == test.labels).mean()), per, len(test))
 
 
-def attack_success_rate(victim: TrainedModel, backdoor_test, *, device: str = "cpu") -> float:
+def attack_success_rate(victim: TrainedModel, backdoor_test, *,
+                        device: str | None = None) -> float:
     """Share of backdoor test texts (source class + trigger) predicted as the target.
 
     Raises if no trigger word is in the victim's vocabulary: the model has never seen the

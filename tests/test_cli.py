@@ -175,3 +175,12 @@ def test_verdict_text_names_each_finding_and_the_stop():
     assert "finding 1: keyword 'crown', phrase 'no cross no crown' -> positive" in text
     assert "flip rate 98.00%" in text and "stopped at 'worst'" in text
     assert "ASR 10.00%" in text
+
+
+def test_reproduce_refuses_cuda_where_there_is_none(tmp_path, capsys, monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    import bki_lab.reproduce as rp
+    monkeypatch.setattr(rp, "reproduce", lambda *a, **k: pytest.fail("work started"))
+    assert main(["reproduce", "bki-table3", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
