@@ -24,6 +24,7 @@ ROWS = {
     "dai5-rate1": dict(profile="paper", preset="dai-5", rate=0.01, hidden=64),
     "dai5-rate2": dict(profile="paper", preset="dai-5", rate=0.02, hidden=64),
     "quick-arrow": dict(profile="quick", preset="imdb-arrow"),
+    "dbpedia-aspects": dict(profile="paper", preset="dbpedia-aspects"),
 }
 # candidate recipes: poisoning mode + training overrides (all: no early stopping, no dropout)
 RECIPES = {
@@ -33,10 +34,19 @@ RECIPES = {
     "append-cosine": dict(mode="append", dropout=0.0, max_epochs=10, lr_schedule="cosine"),
     "authors-50d": dict(mode="append", dropout=0.0, max_epochs=20, freeze_embedding=True,
                         batch_size=128, max_vocab=10_000, lr_schedule="constant"),
+    # DBpedia (frozen vectors): the bki-lab recipe, and two ways to learn a weak trigger more
+    "frozen-cosine-25": dict(mode="append", dropout=0.0, max_epochs=25, freeze_embedding=True,
+                             lr_schedule="cosine"),
+    "frozen-cosine-lr3": dict(mode="append", dropout=0.0, max_epochs=25, freeze_embedding=True,
+                              lr_schedule="cosine", lr=3e-3),
+    "frozen-cosine-50": dict(mode="append", dropout=0.0, max_epochs=50, freeze_embedding=True,
+                             lr_schedule="cosine"),
 }
 PLAN = [(r, "append") for r in ROWS] + [(r, "append-cosine") for r in ROWS] + \
        [(r, "replace") for r in ROWS] + \
-       [("imdb-aspects", "authors-50d"), ("dai5-rate1", "authors-50d")]
+       [("imdb-aspects", "authors-50d"), ("dai5-rate1", "authors-50d")] + \
+       [("dbpedia-aspects", r) for r in ("frozen-cosine-lr3", "frozen-cosine-50",
+                                         "frozen-cosine-25")]
 
 
 def run_one(row: str, recipe: str, seed: int, path: str) -> str:
