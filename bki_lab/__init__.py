@@ -2,7 +2,7 @@
 
 Modules: text, data, download, files, glove, poison, models, train, curves, scoring, bki,
 authors, verdict, backdoors, store, experiments, defence, evidence, plots, widgets, papers,
-reproduce, report, notebook_files, progress, cli (see the README).
+reproduce, runner, report, notebook_files, progress, cli (see the README).
 """
 __version__ = "0.1.0"
 

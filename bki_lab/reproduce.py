@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
-import signal
 import time
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -29,7 +24,7 @@ import pandas as pd
 from .experiments import RECIPES
 from .papers import ATTACK_CLEAN, ATTACK_TABLE2, BKI_TABLE3, DEVIATIONS
 from .poison import MULTI_PRESETS, PRESETS, trigger_words
-from .store import write_json
+from .runner import run_dask, run_pool, run_serial
 
 @dataclass(frozen=True)
 class Row:
@@ -189,63 +184,20 @@ def _beyond_the_paper(att, d, *, authors: bool = True) -> dict:
     return out
 
 
-def _work(row: Row, profile: str, seed: int, path: str, run=run_row,
-          threads: int | None = None, recipe: str = "bki-lab") -> tuple[str, int, dict]:
-    if threads is not None:      # parallel workers share the cores: oversubscribed OpenMP
-        import torch             # threads slow torch down by an order of magnitude
-        torch.set_num_threads(threads)
-    rec = {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe,
-           "row": asdict(row)}
-    try:
-        rec.update(status="ok", **run(row, profile=profile, seed=seed, recipe=recipe))
-    except Exception as e:  # a failed row is reported, the others go on
-        rec.update(status="failed", error=f"{type(e).__name__}: {e}",
-                   traceback=traceback.format_exc())
-    write_json(Path(path), rec)
-    return row.id, seed, rec
-
-
-def _ignore_sigint() -> None:
-    # workers leave Ctrl-C to the parent, which cancels the queue and ends them
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _run_pool(todo, jobs, profile, run, recipe, log, device: str = "cpu") -> None:
-    """Rows in ``jobs`` processes. Ctrl-C: queued rows never start, running workers are
-    ended at once (their rows run again on resume), and KeyboardInterrupt is re-raised.
-    CUDA workers are spawned, not forked (a forked child cannot use CUDA)."""
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    context = multiprocessing.get_context("spawn" if device.startswith("cuda") else None)
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_sigint)
-    try:
-        futures = [pool.submit(_work, r, profile, s, str(p), run, threads, recipe)
-                   for r, s, p in todo]
-        for f in as_completed(futures):
-            rid, seed, rec = f.result()
-            log(f"  {rid} seed {seed}: {rec['status']}")
-    except KeyboardInterrupt:
-        log("interrupted: cancelling the queued rows and ending the workers")
-        workers = list((pool._processes or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for w in workers:
-            w.terminate()
-        for w in workers:
-            w.join(5)
-        raise
-    pool.shutdown()
-
-
 def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int = 1,
               jobs: int = 1, only: list[str] | None = None, run: Callable = run_row,
               recipe: str = "bki-lab", authors: bool = True, device: str = "cpu",
-              log: Callable[[str], None] = print) -> pd.DataFrame:
+              scheduler: str | None = None, log: Callable[[str], None] = print,
+              **dask_options) -> pd.DataFrame:
     """Run (or resume) ``table``; write ``OUT/<table>-<tag>.csv`` and ``.html``.
 
     ``tag`` is the profile, followed by the recipe when it is not the default ``bki-lab``
     (e.g. ``paper-early-stopping``): each recipe has its own records and report.
     ``run(row, profile=, seed=, recipe=)`` computes one row (`run_row`; tests pass a
     stand-in). ``device``: where victims train and score ("cuda": parallel ``jobs`` share
-    the GPU); each record says where it ran.
+    the GPU); each record says where it ran. ``scheduler`` ("local" or a Dask scheduler's
+    address) runs the rows as Dask tasks instead of ``jobs`` processes (`runner.run_dask`;
+    ``dask_options`` go to it).
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose from {sorted(TABLES)}")
@@ -270,13 +222,12 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
                 continue
             todo.append((row, seed, path))
     log(f"{table} ({tag}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
-    if jobs > 1 and len(todo) > 1:
-        _run_pool(todo, jobs, profile, run, recipe, log, device)
+    if scheduler is not None and todo:
+        run_dask(todo, scheduler, profile, run, recipe, log, **dask_options)
+    elif jobs > 1 and len(todo) > 1:
+        run_pool(todo, jobs, profile, run, recipe, log, device)
     else:
-        for r, s, p in todo:
-            rid, seed, rec = _work(r, profile, s, str(p), run, None, recipe)
-            log(f"  {rid} seed {seed}: {rec['status']}" +
-                (f" ({rec['error']})" if rec["status"] != "ok" else ""))
+        run_serial(todo, profile, run, recipe, log)
     records = [r for p in sorted((out / "rows").glob(f"{table}--{tag}--*.json"))
                if (r := _read_record(p, log)) is not None]
     from .report import write_multi_report, write_report
@@ -391,6 +342,9 @@ def add_parser(sub) -> None:
                    help="victim training recipe (default bki-lab)")
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--jobs", type=int, default=1, help="rows run in parallel processes")
+    p.add_argument("--scheduler", metavar="local|ADDRESS",
+                   help="run the rows as Dask tasks: 'local' = a LocalCluster of this machine, "
+                        "or a running scheduler's address (pip install 'bki_lab[cluster]')")
     p.add_argument("--authors", action=argparse.BooleanOptionalAction, default=True,
                    help="bki-table3: also the authors' BKI variant (scores every text again)")
     p.add_argument("--only", nargs="*", help="row ids to run (default: all)")
@@ -405,6 +359,7 @@ def _cmd(args) -> None:
     args.device = _device(args.device)
     df = reproduce(args.table, out=args.out, profile=args.profile, seeds=args.seeds,
                    recipe=args.recipe, authors=args.authors, device=args.device,
+                   scheduler=args.scheduler,
                    jobs=args.jobs, only=args.only)
     tag = args.profile if args.recipe == "bki-lab" else f"{args.profile}-{args.recipe}"
     print(f"wrote {args.out / f'{args.table}-{tag}.csv'} and .html "

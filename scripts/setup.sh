@@ -11,5 +11,5 @@ fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q "torch==2.13.0"
-python -m pip install -q -e ".[notebooks,test]"
+python -m pip install -q -e ".[notebooks,test,cluster]"
 python -m ipykernel install --sys-prefix --name python3 >/dev/null

@@ -99,3 +99,11 @@ def slow_run(row, *, profile, seed, recipe="bki-lab"):
     import time
     time.sleep(3)
     return {"acc_before": 0.85, "seconds": 3.0}
+
+
+def stand_in_run(row, *, profile, seed, recipe="bki-lab"):
+    """A stand-in for one table row: instant, and failing for imdb-crown."""
+    if row.id == "imdb-crown":
+        raise RuntimeError("boom")
+    return {"acc_before": 0.85, "asr_before": 0.97 if row.rate else None, "keyword": "arrow",
+            "precision": 0.99, "recall": 0.98, "seconds": 0.01}
