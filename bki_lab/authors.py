@@ -204,9 +204,10 @@ def authors_dictionary(suspicious: Suspicious, labels: Sequence[int], *,
 
 def identify_authors(scores: SpanScores, labels: Sequence[int], *, p: int = 5, a: float = 0.05,
                      is_poison: Sequence[bool] | None = None,
-                     among: np.ndarray | None = None) -> BKIResult:
+                     among: np.ndarray | None = None, rank: int = 0) -> BKIResult:
     """The authors' keyword key and the texts to remove (``main.py``'s
-    ``get_suspicious_keyword``). ``among``: only these texts take part (a bool mask)."""
+    ``get_suspicious_keyword``). ``among``: only these texts take part (a bool mask);
+    ``rank``: the key at this rank instead of the top one."""
     if not a > 0:
         raise ValueError(f"a must be > 0, got {a}")
     if len(labels) != len(scores):
@@ -219,7 +220,9 @@ def identify_authors(scores: SpanScores, labels: Sequence[int], *, p: int = 5, a
     ranking = authors_dictionary(part, labels, s=s)
     if ranking.empty:
         raise ValueError("no n-grams to rank: every text is shorter than n")
-    word, label = str(ranking["word"].iloc[0]), int(ranking["label"].iloc[0])
+    if not 0 <= rank < len(ranking):
+        raise ValueError(f"rank {rank} is outside the ranking of {len(ranking)} keys")
+    word, label = str(ranking["word"].iloc[rank]), int(ranking["label"].iloc[rank])
     labels = np.asarray(labels)
     text_of = np.repeat(np.arange(n_texts), np.diff(part.offsets))
     hit = np.fromiter((w == word for w in part.words), bool, count=len(part.words))

@@ -71,7 +71,7 @@ class Verdict:
     """What BKI with verification concluded about one training set."""
 
     findings: tuple[Finding, ...]        # the verified ones, in the order found
-    rejected: Finding | None             # the first candidate that failed (the stop)
+    rejected: Finding | None             # the top candidate that failed in the last round
     removed: np.ndarray                  # (n,) bool: every verified finding's texts
     variant: str
     precision: float | None = None
@@ -123,13 +123,29 @@ def word_counts(texts: Sequence[Words]) -> dict[str, int]:
     return dict(Counter(w for t in texts for w in t))
 
 
+def _candidate(bki, texts, labels, among, predicted, counts, truth, options, removal,
+               min_support) -> Finding:
+    """One ranked candidate: its phrase reconstructed, then verified (phrase and keyword)."""
+    phrase = reconstruct_from(bki, texts, labels)
+    target = phrase.majority_label if bki.target is None else bki.target
+    pool = np.flatnonzero(among & ~bki.removed)
+    check = dict(texts=[texts[i] for i in pool], labels=labels[pool], target=target,
+                 counts=counts, predicted=predicted[pool], **options)
+    ver = _verify(phrase.phrase, check)
+    kw = ver if phrase.phrase == (phrase.keyword,) else _verify((phrase.keyword,), check)
+    removed = _removal(bki.removed, phrase, texts, labels, among, target,
+                       removal if ver.is_backdoor else "keyword", min_support)
+    prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
+    return Finding(bki, phrase, int(target), ver, kw, removed, prec, rec)
+
+
 def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    predict: Callable[[Sequence[Words]], np.ndarray], p: int = 5,
                    variant: Variant = "paper", spans=None, a: float = 0.05,
                    is_poison: Sequence[bool] | None = None, max_findings: int = 5,
                    n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
                    removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
-                   seed: int = 0) -> Verdict:
+                   patience: int = 3, seed: int = 0) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
 
     Args:
@@ -141,6 +157,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             code's, `authors.py`; needs ``spans`` from `authors.score_spans`).
         is_poison: the truth, when known, for precision and recall.
         max_findings: stop after this many verified findings.
+        patience: candidates tried in rank order, each verified, before concluding that
+            none is a backdoor. A trigger whose impact is split over several of its words
+            (e.g. "no cross, no crown") can rank just below a class word such as `film`.
         n_verify, n_null, margin: `verdict.verify_trigger`'s sample size, null phrases and
             threshold margin (threshold = max(0.5, largest null flip rate + margin)).
         removal: what a verified finding removes. ``"phrase"``: when its phrase has two or
@@ -161,8 +180,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         raise ValueError("the authors' variant needs spans=authors.score_spans(...)")
     if removal not in ("phrase", "keyword"):
         raise ValueError(f"removal must be 'phrase' or 'keyword', got {removal!r}")
-    if max_findings < 1:
-        raise ValueError(f"max_findings must be >= 1, got {max_findings}")
+    if max_findings < 1 or patience < 1:
+        raise ValueError(f"max_findings and patience must be >= 1, got {max_findings}, "
+                         f"{patience}")
     truth = None if is_poison is None else np.asarray(is_poison, bool)
     counts = word_counts(texts)
     predicted = np.asarray(predict(texts))      # the victim on the texts as they are, once
@@ -172,30 +192,30 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
     for k in range(max_findings):
         if not among.any():
             break
-        if variant == "paper":
-            bki = identify(scores, p=p, among=among)
-        else:
-            from .authors import identify_authors
-            bki = identify_authors(spans, labels, p=p, a=a, among=among)
-        if not bki.removed.any():
+        found, rejected = None, None
+        for rank in range(patience):
+            try:
+                if variant == "paper":
+                    bki = identify(scores, p=p, among=among, rank=rank)
+                else:
+                    from .authors import identify_authors
+                    bki = identify_authors(spans, labels, p=p, a=a, among=among, rank=rank)
+            except ValueError:          # fewer candidates than ``patience``
+                break
+            if not bki.removed.any():
+                continue
+            finding = _candidate(bki, texts, labels, among, predicted, counts, truth,
+                                 dict(predict=predict, n_texts=n_verify, n_null=n_null,
+                                      margin=margin, seed=seed + k + 101 * rank),
+                                 removal, min_support)
+            if finding.verified:
+                found, rejected = finding, None
+                break
+            rejected = rejected or finding
+        if found is None:
             break
-        phrase = reconstruct_from(bki, texts, labels)
-        target = phrase.majority_label if bki.target is None else bki.target
-        pool = np.flatnonzero(among & ~bki.removed)
-        check = dict(predict=predict, texts=[texts[i] for i in pool], labels=labels[pool],
-                     target=target, counts=counts, n_texts=n_verify, n_null=n_null,
-                     margin=margin, seed=seed + k, predicted=predicted[pool])
-        ver = _verify(phrase.phrase, check)
-        kw = ver if phrase.phrase == (phrase.keyword,) else _verify((phrase.keyword,), check)
-        removed = _removal(bki.removed, phrase, texts, labels, among, target,
-                           removal if ver.is_backdoor else "keyword", min_support)
-        prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
-        finding = Finding(bki, phrase, int(target), ver, kw, removed, prec, rec)
-        if not finding.verified:
-            rejected = finding
-            break
-        findings.append(finding)
-        among &= ~removed
+        findings.append(found)
+        among &= ~found.removed
     removed = ~among if findings else np.zeros(len(texts), bool)
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
     return Verdict(tuple(findings), rejected, removed, variant, prec, rec)

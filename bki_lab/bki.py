@@ -164,7 +164,8 @@ def removal_metrics(removed: np.ndarray, is_poison: np.ndarray) -> tuple[float |
 
 
 def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None = None,
-             keyword: str | None = None, among: np.ndarray | None = None) -> BKIResult:
+             keyword: str | None = None, among: np.ndarray | None = None,
+             rank: int = 0) -> BKIResult:
     """Pick the backdoor keyword and the texts to remove (Algorithm 1, lines 10-20).
 
     Args:
@@ -175,6 +176,7 @@ def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None
             "what if BKI had picked the second word?").
         among: a bool mask: only these texts build the dictionary and can be removed (the
             rest, e.g. texts removed by an earlier finding, take no part).
+        rank: take the word at this rank (0: the top) instead of the top one.
     """
     sus = select_suspicious(scores, p=p)
     n = len(sus.offsets) - 1
@@ -182,7 +184,9 @@ def identify(scores: WordScores, *, p: int = 5, is_poison: Sequence[bool] | None
     ranking = build_dictionary(part)
     if ranking.empty:
         raise ValueError("no suspicious words: the training set has no words")
-    kb = ranking["word"].iloc[0] if keyword is None else keyword
+    if not 0 <= rank < len(ranking):
+        raise ValueError(f"rank {rank} is outside the ranking of {len(ranking)} words")
+    kb = ranking["word"].iloc[rank] if keyword is None else keyword
     text_of = np.repeat(np.arange(n), np.diff(part.offsets))
     hit = np.fromiter((w == kb for w in part.words), dtype=bool, count=len(part.words))
     removed = np.zeros(n, dtype=bool)

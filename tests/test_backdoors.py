@@ -139,3 +139,27 @@ def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor():
     assert v.verdict == "no backdoor found" and v.n_removed == 0
     assert v.rejected.verification.n_texts == 0
     assert v.rejected.to_record()["null_max"] is None
+
+
+def test_a_trigger_ranked_below_a_class_word_is_found_with_patience():
+    ws, labels, truth = training_set([(CROWN, 1)])
+    rng = np.random.default_rng(5)
+    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
+    labels, truth = list(labels), list(truth)
+    for _ in range(80):                    # 'film': frequent and high-scoring, but harmless
+        t = insert_words(tuple(rng.choice(FILL, size=12)), ("film",), 3)
+        f = rng.uniform(0, 0.2, len(t))
+        f[3] = 0.95
+        texts.append(t)
+        scores.append(f)
+        labels.append(int(victim([t])[0]))
+        truth.append(False)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    labels, truth = np.array(labels), np.array(truth)
+    hasty = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, patience=1)
+    assert hasty.verdict == "no backdoor found" and hasty.rejected.keyword == "film"
+    v = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, is_poison=truth)
+    assert [f.phrase.phrase for f in v.findings] == [CROWN]
+    assert (v.precision, v.recall) == (1.0, 1.0)
+    assert v.rejected.keyword == "film"     # the round after it: film rejected again
