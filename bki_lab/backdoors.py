@@ -16,7 +16,7 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
-from .bki import BKIResult, identify, removal_metrics
+from .bki import BKIResult, RemovedCounts, identify, removal_metrics
 from .scoring import WordScores
 from .text import Words
 from .verdict import (Reconstruction, Unverifiable, Verification, _contains, reconstruct_from,
@@ -67,7 +67,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(RemovedCounts):
     """What BKI with verification concluded about one training set."""
 
     findings: tuple[Finding, ...]        # the verified ones, in the order found
@@ -83,14 +83,6 @@ class Verdict:
     @property
     def verdict(self) -> str:
         return "backdoor" if self.findings else "no backdoor found"
-
-    @property
-    def n_removed(self) -> int:
-        return int(self.removed.sum())
-
-    @property
-    def removed_fraction(self) -> float:
-        return self.n_removed / max(len(self.removed), 1)
 
     def to_record(self, class_names: Sequence[str] | None = None) -> dict:
         return {"verdict": self.verdict, "variant": self.variant,

@@ -104,8 +104,21 @@ def build_dictionary(suspicious: Suspicious) -> pd.DataFrame:
     return agg[["word", "num", "mean", "g", "rank"]]
 
 
+class RemovedCounts:
+    """``n_removed`` and ``removed_fraction`` of a result's ``removed`` mask (BKI's, the
+    verdict's and every other defence's)."""
+
+    @property
+    def n_removed(self) -> int:
+        return int(self.removed.sum())
+
+    @property
+    def removed_fraction(self) -> float:
+        return self.n_removed / max(len(self.removed), 1)
+
+
 @dataclass(frozen=True)
-class BKIResult:
+class BKIResult(RemovedCounts):
     """What BKI decided for one training set, and how well, when the truth is known."""
 
     keyword: str
@@ -122,14 +135,6 @@ class BKIResult:
         if len(self.removed) != len(self.suspicious.offsets) - 1:
             raise ValueError("removed mask and suspicious words disagree on the text count")
         self.removed.setflags(write=False)
-
-    @property
-    def n_removed(self) -> int:
-        return int(self.removed.sum())
-
-    @property
-    def removed_fraction(self) -> float:
-        return self.n_removed / max(len(self.removed), 1)
 
     def top(self, k: int = 10) -> pd.DataFrame:
         return self.ranking.head(k)

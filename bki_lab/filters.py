@@ -20,12 +20,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .bki import BKIResult, removal_metrics
+from .bki import BKIResult, RemovedCounts, removal_metrics
 from .text import Words
 
 
 @dataclass(frozen=True)
-class Removal:
+class Removal(RemovedCounts):
     """What one defence removes from a training set, and how well, when the truth is known."""
 
     method: str
@@ -40,14 +40,6 @@ class Removal:
         if len(self.removed) != len(self.scores):
             raise ValueError("removed mask and scores disagree on the text count")
         self.removed.setflags(write=False)
-
-    @property
-    def n_removed(self) -> int:
-        return int(self.removed.sum())
-
-    @property
-    def removed_fraction(self) -> float:
-        return self.n_removed / max(len(self.removed), 1)
 
     def to_record(self) -> dict:
         return {"method": self.method, "n_removed": self.n_removed,
