@@ -1,7 +1,7 @@
 """bki_lab: trigger-sentence backdoors on LSTM text classifiers and the BKI defence.
 
 Modules: text, data, download, files, glove, poison, models, train, curves, scoring, bki,
-authors, verdict, backdoors, filters, strip, store, experiments, defence, evidence, plots, widgets, papers,
+authors, verdict, backdoors, filters, strip, comparison, store, experiments, defence, evidence, plots, widgets, papers,
 reproduce, runner, report, notebook_files, progress, cli (see the README).
 """
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -79,9 +79,15 @@ def bki_multi_rows() -> list[Row]:
     return rows
 
 
+def defences_rows() -> list[Row]:
+    """The Table-3 rows again, each defended by every defence (`comparison.py`)."""
+    return [replace(r, table="defences") for r in bki_table3_rows()]
+
+
 TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
                                               "attack-table2": attack_table2_rows,
-                                              "bki-multi": bki_multi_rows}
+                                              "bki-multi": bki_multi_rows,
+                                              "defences": defences_rows}
 
 
 def _where(device: str) -> str:
@@ -122,6 +128,9 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
     (`_beyond_the_paper`). A ``bki-multi`` row goes to `run_multi_row`."""
     if row.table == "bki-multi":
         return run_multi_row(row, profile=profile, seed=seed, recipe=recipe, device=device)
+    if row.table == "defences":
+        from .comparison import run_defences_row
+        return run_defences_row(row, profile=profile, seed=seed, recipe=recipe, device=device)
     from .experiments import make_config, run_attack, run_defence
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
@@ -231,6 +240,12 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     records = [r for p in sorted((out / "rows").glob(f"{table}--{tag}--*.json"))
                if (r := _read_record(p, log)) is not None]
     from .report import write_multi_report, write_report
+    if table == "defences":
+        from .comparison import collect_defences, write_defences_report
+        df = collect_defences(records)
+        df.to_csv(out / f"{table}-{tag}.csv", index=False)
+        write_defences_report(df, out / f"{table}-{tag}.html", profile=tag)
+        return df
     if table == "bki-multi":
         df = collect_multi(records, rows)
         df.to_csv(out / f"{table}-{tag}.csv", index=False)

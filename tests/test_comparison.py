@@ -1,0 +1,64 @@
+"""BKI among its peers: the comparison on a tiny attack, its table and its figure."""
+import numpy as np
+
+from bki_lab.comparison import collect_defences, compare_defences, defences_figure
+from bki_lab.experiments import run_attack
+from bki_lab.reproduce import TABLES, reproduce
+from test_experiments import tiny
+
+
+def test_every_defence_is_retrained_on_what_it_keeps(imdb_dir):
+    att = run_attack(tiny(rate=0.2), show_progress=False)
+    outcomes, strip = compare_defences(att, strip_texts=5)
+    methods = [o.removal.method for o in outcomes]
+    assert methods == ["bki (paper)", "spectral signatures", "activation clustering",
+                       "word-label statistics"]
+    for o in outcomes:
+        if (~o.removal.removed).sum() >= 2:
+            assert 0 <= o.acc_after <= 1 and o.asr_after is not None
+        else:                                # removed (nearly) all: nothing to retrain
+            assert o.acc_after is None and o.asr_after is None
+        assert len(o.removal.removed) == len(att.poisoned.dataset)
+        rec = o.to_record()
+        assert rec["n_removed"] == int(o.removal.removed.sum()) and "per_class" not in rec
+    assert 0 <= strip.false_rejection <= 1 and 0 <= strip.false_acceptance <= 1
+    clean = run_attack(tiny(rate=0.0), show_progress=False)
+    outcomes, strip = compare_defences(clean, strip_texts=5)
+    assert strip is None and all(o.asr_after is None for o in outcomes)
+
+
+def record(rid, precision):
+    d = {"method": "spectral signatures", "precision": precision, "recall": 0.5,
+         "removed_fraction": 0.04, "acc_after": 0.8, "asr_after": 0.2, "seconds": 1.0,
+         "retrain_seconds": 2.0}
+    return {"id": rid, "seed": 0, "status": "ok", "acc_before": 0.85, "asr_before": 0.97,
+            "defences": [d, {**d, "method": "bki (paper)", "precision": 1.0}],
+            "strip": {"false_rejection": 0.01, "false_acceptance": 0.99, "seconds": 3.0}}
+
+
+def test_the_table_has_a_line_per_defence_and_the_figure_a_trace_per_defence():
+    df = collect_defences([record("imdb-arrow", 0.4), record("imdb-crown", 0.6),
+                           {"id": "imdb-sack", "seed": 0, "status": "failed", "error": "boom"}])
+    assert len(df) == 2 * 3 + 1
+    spectral = df[df["defence"] == "spectral signatures"]
+    assert spectral["precision"].tolist() == [40.0, 60.0]
+    assert spectral["seconds"].tolist() == [3.0, 3.0]
+    strip = df[df["defence"] == "STRIP (test time)"]
+    assert strip["false_acceptance"].tolist() == [99.0, 99.0]
+    fig = defences_figure(df)
+    assert [t.name for t in fig.data] == ["spectral signatures", "bki (paper)"]
+    assert np.allclose(fig.data[0].y, [40.0, 60.0])
+
+
+def test_reproduce_defences_writes_its_table_and_report(tmp_path):
+    assert [r.id for r in TABLES["defences"]()] == [r.id for r in TABLES["bki-table3"]()]
+
+    def run(row, *, profile, seed, recipe="bki-lab"):
+        r = record(row.id, 0.5)
+        return {k: r[k] for k in ("acc_before", "asr_before", "defences", "strip")}
+
+    df = reproduce("defences", out=tmp_path, only=["imdb-arrow"], run=run, log=lambda s: None)
+    assert len(df) == 3
+    assert (tmp_path / "defences-quick.csv").exists()
+    page = (tmp_path / "defences-quick.html").read_text()
+    assert "precision vs recall" in page and "plotly.min.js" in page
