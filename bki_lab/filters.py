@@ -224,14 +224,17 @@ def word_label_filter(texts: Sequence[Words], labels: Sequence[int], *, min_coun
                                  "n_outlier_words": len(words)})
 
 
-def run_filters(attack, *, expected_share: float | None = None, seed: int = 0) -> tuple[Removal, ...]:
+def run_filters(attack, *, expected_share: float | None = None, seed: int = 0,
+                hidden: np.ndarray | None = None) -> tuple[Removal, ...]:
     """The three filters on an attack's training set and victim (`experiments.run_attack`),
     without retraining. ``expected_share``: spectral signatures' assumed poison share
-    (default: the attack's own poisoned share, the defender's best case)."""
+    (default: the attack's own poisoned share, the defender's best case); ``hidden``: the
+    victim's h_l of the training texts, if already computed (`models.hidden_states`)."""
     from .models import hidden_states
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
     t0 = time.perf_counter()
-    h = hidden_states(attack.victim.model, attack.victim.encode(ds.texts))
+    h = hidden if hidden is not None else hidden_states(attack.victim.model,
+                                                        attack.victim.encode(ds.texts))
     h_seconds = time.perf_counter() - t0
     share = expected_share or max(float(np.mean(truth)), 0.01)
     out = (spectral_signatures(h, ds.labels, expected_share=share, is_poison=truth),

@@ -6,6 +6,8 @@
 * `text_picker`: a poisoned / clean / any text by index, drawn as a word-impact heatmap.
 * `verdict_trial`: poison a training set with no, one or two triggers, train, and show
   BKI's verdict with its evidence (`defence.judge`, `evidence`).
+* `defence_explorer`: one row (a trigger preset), BKI beside the filters that read the
+  victim's h_l: what each removes, h_l in 2-D, the spectral scores (`comparison`).
 
 Each returns a `Controls` object: ``.widget`` to display and ``.state`` with the last result.
 """
@@ -204,6 +206,54 @@ def verdict_trial(*, profile: str = "quick", seed: int = 0, p: int = 5,
                 print(f"{choice.value}: verdict {v.verdict!r}, {v.n_removed} texts removed")
                 display(verdict_summary(v, att.victim.class_names))
                 display(flip_test(v))
+            finally:
+                button.disabled = False
+
+    button.on_click(on_click)
+    c.state["click"] = on_click
+    return c
+
+
+def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
+                     presets: tuple[str, ...] = ("imdb-arrow", "imdb-crown", "imdb-mend"),
+                     **config) -> Controls:
+    """A trigger preset and a button: poison, train (or load the cached victim), then BKI
+    and the three filters (no retraining); shows what each removes, h_l in 2-D and the
+    spectral scores of the target class. Minutes the first time for a new preset."""
+    import pandas as pd
+
+    from .comparison import hidden_projection, score_histogram
+    from .experiments import bki_scores, make_config, run_attack
+    from .filters import bki_removal, run_filters
+    from .models import hidden_states
+    choice = W.Dropdown(options=list(presets), value=presets[0], description="row")
+    button = W.Button(description="train, defend, compare", button_style="primary",
+                      icon="play", layout=W.Layout(width="auto"))
+    out = W.Output()
+    c = Controls(W.VBox([W.HBox([choice, button]), out]),
+                 parts=dict(choice=choice, button=button, output=out))
+
+    def on_click(_=None):
+        button.disabled = True
+        with out:
+            out.clear_output()
+            try:
+                att = run_attack(make_config(preset=choice.value, profile=profile, seed=seed,
+                                             **config))
+                ds, truth = att.poisoned.dataset, att.poisoned.is_poison
+                scores = bki_scores(att)
+                removals = (bki_removal(identify(scores, p=p, is_poison=truth)),
+                            *run_filters(att, seed=seed))
+                table = pd.DataFrame([{k: v for k, v in r.to_record().items()
+                                       if k in ("method", "n_removed", "precision", "recall")}
+                                      for r in removals])
+                c.state.update(attack=att, removals=removals, table=table)
+                display(table.round(3))
+                h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
+                display(hidden_projection(h, ds.labels, truth,
+                                          class_names=att.victim.class_names, seed=seed))
+                display(score_histogram(removals[1], ds.labels, truth,
+                                        label=att.poisoned.target))
             finally:
                 button.disabled = False
 

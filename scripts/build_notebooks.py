@@ -513,6 +513,102 @@ this comparison with retraining).
     code("""widgets.verdict_trial(profile="quick", seed=0)"""),
 ]
 
+NOTEBOOKS["07_bki_among_defences"] = [
+    md("""
+# 7 · BKI among its peers
+
+Is BKI good? Only beside the alternatives, on the same victim and the same training set.
+Three training-set filters that need no pretrained language model:
+
+* **spectral signatures** (Tran, Li & Madry 2018): within each class, the poisoned texts'
+  h_l should stick out along the top singular direction; remove the texts with the
+  largest projections (1.5 × the poison share the defender assumes);
+* **activation clustering** (Chen et al. 2018): within each class, split h_l in two
+  clusters; a small, well separated cluster is removed;
+* **word–label statistics** (in the spirit of Z-Def, He et al. 2023): no model at all;
+  words whose label is far more skewed than the label shares explain, and their texts.
+
+And a test-time detector, **STRIP** (Gao et al.): replace half the words of an input with
+words of other texts, ten times here; a triggered input keeps its target label wherever the
+trigger survives (low entropy), a clean one should wander. Its threshold is set on training
+texts for 1% false rejection.
+"""),
+    code(SETUP + """
+from bki_lab.bki import identify
+from bki_lab.comparison import defences_figure, hidden_projection, score_histogram
+from bki_lab.filters import bki_removal, run_filters
+from bki_lab.models import hidden_states
+from bki_lab.strip import strip_detect, victim_proba"""),
+    code(CONFIG),
+    code("""attack = run_attack(config)                  # cached by notebook 2
+scores = bki_scores(attack)                  # cached by notebook 3
+ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
+h = hidden_states(attack.victim.model, attack.victim.encode(ds.texts))   # the victim's h_l
+removals = (bki_removal(identify(scores, p=5, is_poison=truth)), *run_filters(attack, hidden=h))
+table = pd.DataFrame([{k: v for k, v in r.to_record().items()
+                       if k in ("method", "n_removed", "precision", "recall")}
+                      for r in removals])""", ignore=True),
+    code("""# checked on every machine: BKI removes the poison best of the four
+best = max(removals, key=lambda r: (r.precision or 0) + (r.recall or 0))
+print("the best filter here:", best.method)
+print("BKI's precision and recall >= 95%:", removals[0].precision >= 0.95 and removals[0].recall >= 0.95)"""),
+    code("""table.round(3)""", ignore=True),
+    md("""
+Why do the filters that read h_l do worse? They assume the poisoned texts form their own
+group in the victim's representation. Below, h_l of every poisoned text (red crosses) and a
+sample of clean ones, on its top two principal components:
+"""),
+    code("""hidden_projection(h, ds.labels, truth, class_names=attack.victim.class_names)""",
+         ignore=True),
+    md("""
+The poisoned reviews sit inside the cloud of their target class (they *are* negative
+reviews to the victim, for the trigger's sake), not apart from it. Spectral signatures look
+for them along the top singular direction of that class: the histogram shows how far their
+scores overlap the clean texts', and where the filter's cut falls.
+"""),
+    code("""score_histogram(removals[1], ds.labels, truth, label=attack.poisoned.target)""",
+         ignore=True),
+    md("""
+BKI does not look for a group of texts at all: it asks which single *word* moves h_l most
+when deleted, and which such word recurs across many texts. A trigger is exactly that.
+
+## At test time: STRIP
+"""),
+    code("""test, target = attack.split.test, attack.backdoor.target
+clean_test = [t for t, y in zip(test.texts, test.labels) if y != target][:150]
+strip = strip_detect(victim_proba(attack.victim), ds.texts, clean_test,
+                     list(attack.backdoor.dataset.texts[:150]), n_train=150, n=10)
+{k: round(v, 3) if isinstance(v, float) else v for k, v in strip.to_record().items()}""",
+         ignore=True),
+    md("""
+Long reviews keep their sentiment when half their words are replaced: the victim stays
+confident on clean texts too, so a threshold that rejects only 1% of training texts accepts
+almost every triggered one. STRIP was designed for images, where a blended image loses its
+class; on this victim it is not a defence.
+
+## Every row
+
+`bki-lab reproduce defences` runs every defence on every Table-3 row, each followed by
+retraining on what it keeps (committed results, where they have been run):
+"""),
+    code("""from pathlib import Path
+path = Path("../results/defences-quick.csv")
+if path.exists():
+    df = pd.read_csv(path)
+    display(df.round(1))
+    display(defences_figure(df))
+else:
+    print("not run yet: bki-lab reproduce defences --profile quick --out results")""",
+         ignore=True),
+    md("""
+## Try another row
+
+Pick a trigger and press the button: the victim is trained (minutes the first time), then
+BKI and the three filters run on it.
+"""),
+    code("""widgets.defence_explorer(profile="quick", seed=0)"""),
+]
+
 
 def main():
     HERE.mkdir(exist_ok=True)

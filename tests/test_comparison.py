@@ -62,3 +62,27 @@ def test_reproduce_defences_writes_its_table_and_report(tmp_path):
     assert (tmp_path / "defences-quick.csv").exists()
     page = (tmp_path / "defences-quick.html").read_text()
     assert "precision vs recall" in page and "plotly.min.js" in page
+
+
+def test_projection_draws_every_poisoned_text_and_a_sample_of_clean_ones():
+    from bki_lab.comparison import hidden_projection
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(500, 6))
+    labels = np.r_[np.zeros(250, int), np.ones(250, int)]
+    poison = np.zeros(500, bool)
+    poison[-20:] = True
+    fig = hidden_projection(h, labels, poison, class_names=["neg", "pos"], max_points=100)
+    assert [t.name for t in fig.data] == ["clean, neg", "clean, pos", "poisoned"]
+    assert len(fig.data[2].x) == 20 and len(fig.data[0].x) + len(fig.data[1].x) == 100
+
+
+def test_score_histogram_splits_clean_and_poisoned_and_marks_the_cut():
+    from bki_lab.comparison import score_histogram
+    from bki_lab.filters import spectral_signatures
+    from test_filters import planted
+    h, labels, poison = planted()
+    r = spectral_signatures(h, labels, expected_share=0.05)
+    fig = score_histogram(r, labels, poison, label=1)
+    assert [t.name for t in fig.data] == ["clean", "poisoned"]
+    assert len(fig.data[1].x) == poison.sum()
+    assert fig.layout.shapes and fig.layout.shapes[0].x0 == r.scores[(labels == 1) & r.removed].min()

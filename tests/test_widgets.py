@@ -80,3 +80,17 @@ def test_verdict_trial_judges_the_chosen_training_set_on_click(imdb_dir):
     assert c.state["choice"] == "clean" and c.state["attack"].poisoned.n_poison == 0
     assert c.state["verdict"].verdict in ("backdoor", "no backdoor found")
     assert not c.parts["button"].disabled
+
+
+def test_defence_explorer_compares_the_chosen_row_on_click(imdb_dir):
+    from bki_lab.widgets import defence_explorer
+    c = defence_explorer(presets=("imdb-arrow", "imdb-crown"), p=1, rate=0.2, n_train=20,
+                         n_test=10, embedding="random", hidden=8, max_epochs=2)
+    assert "removals" not in c.state
+    c.parts["choice"].value = "imdb-crown"
+    c.state["click"]()
+    assert c.state["attack"].config.trigger == "no cross, no crown"
+    assert c.state["table"]["method"].tolist() == ["bki (paper)", "spectral signatures",
+                                                  "activation clustering",
+                                                  "word-label statistics"]
+    assert not c.parts["button"].disabled
