@@ -53,6 +53,8 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                                         "data directory on the paper profile, else bundled 50-d)")
     p.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the word vectors fixed (default: the recipe's)")
+    p.add_argument("--cell", choices=["lstm", "gru"],
+                   help="the victim's recurrent cell (default lstm, the papers'; gru: a BiGRU)")
     p.add_argument("--no-cache", action="store_true", help="retrain even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
@@ -91,7 +93,7 @@ def _config(args):
         "hidden": args.hidden, "max_epochs": args.epochs, "embedding": args.embedding,
         "glove_path": args.glove_path, "early_stopping": args.early_stopping,
         "batch_size": args.batch_size, "max_vocab": args.max_vocab, "dropout": args.dropout,
-        "freeze_embedding": args.freeze_embedding}.items() if v is not None}
+        "freeze_embedding": args.freeze_embedding, "cell": args.cell}.items() if v is not None}
     if args.trigger_preset is None and args.trigger is None:
         raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
     if args.trigger_preset:

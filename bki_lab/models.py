@@ -27,15 +27,20 @@ class BiLSTMClassifier(nn.Module):
         hidden: LSTM units per direction (64 in dai2019, 128 in chen_dai).
         fc: units of the fully connected layer (128 in both papers).
         dropout: dropout on h_l and on the fully connected layer (training only).
+        cell: ``"lstm"`` (the papers') or ``"gru"`` (a BiGRU: h_l is its final states; the
+            same exact scorers apply).
     """
 
     def __init__(self, vocab_size: int, n_classes: int, *, embed_dim: int = 50,
-                 hidden: int = 128, fc: int = 128, dropout: float = 0.0):
+                 hidden: int = 128, fc: int = 128, dropout: float = 0.0, cell: str = "lstm"):
         super().__init__()
-        self.hidden = hidden
+        if cell not in ("lstm", "gru"):
+            raise ValueError(f"cell must be 'lstm' or 'gru', got {cell!r}")
+        self.hidden, self.cell = hidden, cell
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-        self.fwd = nn.LSTM(embed_dim, hidden, batch_first=True)
-        self.bwd = nn.LSTM(embed_dim, hidden, batch_first=True)
+        self.fwd = rnn(embed_dim, hidden, batch_first=True)
+        self.bwd = rnn(embed_dim, hidden, batch_first=True)
         self.fc = nn.Linear(2 * hidden, fc)
         self.out = nn.Linear(fc, n_classes)
         self.drop = nn.Dropout(dropout)

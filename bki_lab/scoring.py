@@ -92,12 +92,41 @@ def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, device, chunk: int
 
 
 # --------------------------------------------------------------------------- fast
-def _lstm_weights(lstm: torch.nn.LSTM):
-    return lstm.weight_ih_l0, lstm.weight_hh_l0.t().contiguous(), lstm.bias_ih_l0 + lstm.bias_hh_l0
+def _cell_step(rnn: torch.nn.RNNBase, emb: torch.Tensor):
+    """The input projections of every step (T, B, G) and a step function
+    ``step(t, hs, cs)`` that advances the states (blocks, B, H) in place, for an LSTM
+    (gates i, f, g, o) or a GRU (r, z, n; the GRU keeps no cell state)."""
+    T, B, _ = emb.shape
+    w_hh_t = rnn.weight_hh_l0.t().contiguous()
+    H = w_hh_t.shape[0]
+    if isinstance(rnn, torch.nn.GRU):
+        xproj = torch.addmm(rnn.bias_ih_l0, emb.reshape(T * B, -1),
+                            rnn.weight_ih_l0.t()).view(T, B, 3 * H)
+        b_hh = rnn.bias_hh_l0
+
+        def step(t, hs, cs):
+            blocks = hs.shape[0]
+            gh = torch.addmm(b_hh, hs.reshape(blocks * B, H), w_hh_t).view(blocks, B, 3 * H)
+            xr, xz, xn = xproj[t].chunk(3, dim=1)
+            hr, hz, hn = gh.chunk(3, dim=2)
+            r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+            n = torch.tanh(xn + r * hn)
+            hs.copy_(n + z * (hs - n))
+        return step
+    xproj = torch.addmm(rnn.bias_ih_l0 + rnn.bias_hh_l0, emb.reshape(T * B, -1),
+                        rnn.weight_ih_l0.t()).view(T, B, 4 * H)
+
+    def step(t, hs, cs):
+        blocks = hs.shape[0]
+        gates = torch.mm(hs.view(blocks * B, H), w_hh_t).view(blocks, B, 4 * H).add_(xproj[t])
+        i, f, g, o = gates.chunk(4, dim=2)
+        cs.mul_(f.sigmoid_()).addcmul_(i.sigmoid_(), g.tanh_())
+        torch.mul(o.sigmoid_(), torch.tanh(cs), out=hs)
+    return step
 
 
 @torch.no_grad()
-def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.LSTM, *,
+def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.RNNBase, *,
                       span: int = 1, restart: bool = False):
     """Final states of the full texts and of every variant of them, one direction.
 
@@ -114,9 +143,8 @@ def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.L
         history: (T + 1, B, H); history[t] is the full text's state before step t.
     """
     T, B, _ = emb.shape
-    w_ih, w_hh_t, bias = _lstm_weights(lstm)
-    H = w_hh_t.shape[0]
-    xproj = torch.addmm(bias, emb.reshape(T * B, -1), w_ih.t()).view(T, B, 4 * H)
+    H = lstm.hidden_size
+    step = _cell_step(lstm, emb)
     h = emb.new_zeros(T + 1, B, H)      # block 0: full text; block k+1: variant k
     c = emb.new_zeros(T + 1, B, H)
     hist_h = emb.new_zeros(T + 1, B, H)
@@ -133,12 +161,7 @@ def _resume_direction(emb: torch.Tensor, offsets: torch.Tensor, lstm: torch.nn.L
             blocks = k + 1              # blocks 0..k read step t; variant k joins after it
         else:
             blocks = 1
-        rows = blocks * B
-        hs, cs = h[:blocks], c[:blocks]
-        gates = torch.mm(hs.view(rows, H), w_hh_t).view(blocks, B, 4 * H).add_(xproj[t])
-        i, f, g, o = gates.chunk(4, dim=2)
-        cs.mul_(f.sigmoid_()).addcmul_(i.sigmoid_(), g.tanh_())
-        torch.mul(o.sigmoid_(), torch.tanh(cs), out=hs)
+        step(t, h[:blocks], c[:blocks])
         if t < late:                    # texts not yet begun keep the zero initial state
             keep = (~not_started[t]).to(h.dtype)[:, None]
             h[0].mul_(keep)

@@ -69,8 +69,12 @@ def data_digest(dataset) -> str:
 
 def victim_key(digest: str, config: TrainConfig) -> str:
     """The cache key of the victim trained on data with ``digest`` (`data_digest`) and
-    ``config``."""
-    return cache_key("victim", digest, config)
+    ``config``. An LSTM victim's key leaves the ``cell`` field out: the keys of the victims
+    cached before BiGRUs existed stay valid."""
+    settings = asdict(config)
+    if settings.get("cell") == "lstm":
+        del settings["cell"]
+    return cache_key("victim", digest, settings)
 
 
 _TEMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]{6,}(\.part|\.npz)?$")   # .NAME.PID.RANDOM[.part]

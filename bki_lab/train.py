@@ -44,6 +44,7 @@ class TrainConfig:
     min_freq: int = 2
     max_vocab: int | None = None            # keep the most frequent words (authors: 10,000)
     grad_clip: float = 5.0
+    cell: Literal["lstm", "gru"] = "lstm"    # the victim's recurrent cell (gru: a BiGRU)
     seed: int = 0
 
     def __post_init__(self):
@@ -65,6 +66,8 @@ class TrainConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.cell not in ("lstm", "gru"):
+            raise ValueError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.lr_schedule == "cosine" and self.early_stopping:
@@ -74,7 +77,7 @@ class TrainConfig:
     def build(self, vocab_size: int, n_classes: int, embed_dim: int) -> BiLSTMClassifier:
         """The victim these settings describe (the one place a victim is built)."""
         return BiLSTMClassifier(vocab_size, n_classes, embed_dim=embed_dim, hidden=self.hidden,
-                                fc=self.fc, dropout=self.dropout)
+                                fc=self.fc, dropout=self.dropout, cell=self.cell)
 
     def batches(self, lengths: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """One epoch's minibatches (indices into ``lengths``), shuffled by ``rng``."""

@@ -83,3 +83,29 @@ def test_float64_scorers_agree_to_rounding():
     ref = score_words(m, vocab, texts, scorer="reference", precision="float64", show_progress=False)
     np.testing.assert_allclose(fast.scores, ref.scores, atol=1e-6)   # stored as float32
     assert next(m.parameters()).dtype == torch.float32               # caller's model untouched
+
+
+def test_fast_equals_reference_for_a_bigru():
+    """The state-reuse scorers are exact for a BiGRU too (paper's score, authors' terms)."""
+    import torch
+
+    from bki_lab.authors import score_spans
+    from bki_lab.models import BiLSTMClassifier
+    from bki_lab.text import Vocab
+    torch.manual_seed(0)
+    model = BiLSTMClassifier(40, 2, embed_dim=6, hidden=8, cell="gru").eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3.0)
+    vocab = Vocab(("<pad>", "<unk>", *[f"w{i}" for i in range(38)]))
+    rng = np.random.default_rng(0)
+    texts = [tuple(rng.choice(vocab.itos[2:], size=n)) for n in (1, 2, 3, 17, 40)]
+    ref = score_words(model, vocab, texts, scorer="reference", show_progress=False)
+    fast = score_words(model, vocab, texts, show_progress=False)
+    np.testing.assert_allclose(fast.scores, ref.scores, atol=1e-5, rtol=0)
+    assert ref.scores.max() > 0.1                      # the scores are not all ~0
+    for n in (1, 2):
+        r = score_spans(model, vocab, texts, n=n, scorer="reference", show_progress=False)
+        f = score_spans(model, vocab, texts, n=n, show_progress=False)
+        np.testing.assert_allclose(f.deletion, r.deletion, atol=1e-5, rtol=0)
+        np.testing.assert_allclose(f.prefix, r.prefix, atol=1e-5, rtol=0)

@@ -100,3 +100,16 @@ def test_frozen_word_vectors_stay_glove_and_the_rest_learns():
     tuned = train_victim(train, config=replace(config, freeze_embedding=False),
                          show_progress=False)
     assert not np.array_equal(tuned.model.embedding.weight.detach().numpy(), init)
+
+
+def test_a_bigru_victim_learns_and_is_cached_as_one(tmp_path):
+    train, test = sentiment(240, 0), sentiment(120, 1)
+    cfg = TrainConfig(**{**TINY.__dict__, "cell": "gru"})
+    victim = train_victim(train, config=cfg, show_progress=False)
+    assert victim.model.cell == "gru" and evaluate(victim, test).accuracy > 0.9
+    save_victim(victim, tmp_path / "v")
+    again = load_victim(tmp_path / "v")
+    assert again.model.cell == "gru"
+    np.testing.assert_array_equal(again.predict(test.texts), victim.predict(test.texts))
+    with pytest.raises(ValueError):
+        TrainConfig(cell="rnn")
