@@ -40,11 +40,11 @@ def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int
     texts (victims cached by their data), and STRIP on the clean and triggered test texts.
     Returns (outcomes, `strip.StripResult` or None for a clean training set)."""
     from .bki import identify
-    from .defence import _home, bki_scores
-    from .experiments import _asr, cached_victim
+    from .defence import bki_scores, retrain_without
+    from .experiments import _asr
     from .strip import strip_detect, victim_proba
     from .train import evaluate
-    device = _home(attack, device)
+    device = device or attack.victim.device
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
     scores = bki_scores(attack, device=device, use_cache=use_cache, show_progress=show_progress)
     t0 = time.perf_counter()
@@ -54,13 +54,11 @@ def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int
     outcomes = []
     for r in removals:
         t0 = time.perf_counter()
-        kept = np.flatnonzero(~r.removed)
-        if len(kept) < 2:
+        if (~r.removed).sum() < 2:
             outcomes.append(Outcome(r, None, None, 0.0))
             continue
-        victim = attack.victim if not r.removed.any() else cached_victim(
-            ds.subset(kept), attack.config.train, use_cache=use_cache,
-            show_progress=show_progress, label=f"retraining ({r.method})", device=device)
+        victim = retrain_without(attack, r.removed, device=device, use_cache=use_cache,
+                                 show_progress=show_progress, label=f"retraining ({r.method})")
         acc = evaluate(victim, attack.split.test).accuracy
         asr = _asr(victim, attack.backdoor) if attack.config.rate > 0 else None
         outcomes.append(Outcome(r, acc, asr, time.perf_counter() - t0))
@@ -78,14 +76,14 @@ def run_defences_row(row, *, profile: str, seed: int, recipe: str = "bki-lab",
                      device: str = "cpu") -> dict:
     """One row of the `defences` table: the Table-3 row's attack, then every defence."""
     from .experiments import make_config, run_attack
-    from .reproduce import _where
+    from .runner import describe_device
     t0 = time.perf_counter()
     cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
                       target=row.target, rate=row.rate, seed=seed, recipe=recipe,
                       **dict(row.train))
     att = run_attack(cfg, show_progress=False, device=device)
     outcomes, strip = compare_defences(att, device=device, seed=seed)
-    return {"device": _where(device), "acc_before": att.clean_accuracy,
+    return {"device": describe_device(device), "acc_before": att.clean_accuracy,
             "asr_before": att.attack_success_rate if row.rate > 0 else None,
             "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
             "defences": [o.to_record() for o in outcomes],

@@ -87,10 +87,6 @@ class DefenceResult:
         return rec
 
 
-def _home(attack: AttackResult, device: str | None) -> str:
-    return str(next(attack.victim.model.parameters()).device) if device is None else device
-
-
 def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str | None = None,
                use_cache: bool = True, show_progress: bool = True) -> WordScores:
     """Scores of every word of the poisoned training set under the attack's victim (cached;
@@ -102,7 +98,7 @@ def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str | N
         except CacheError as e:
             _rebuilding(e)
     scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
-                         scorer=scorer, device=_home(attack, device),
+                         scorer=scorer, device=device or attack.victim.device,
                          show_progress=show_progress)
     if use_cache:
         save_scores(scores, path)
@@ -123,7 +119,7 @@ def authors_spans(attack: AttackResult, *, n: int = 1, device: str | None = None
         except Exception as e:          # damaged, or the scores of other texts
             _rebuilding(CacheError(f"cached scores {path} are unusable ({e})"))
     spans = score_spans(attack.victim.model, attack.victim.vocab, texts, n=n,
-                        device=_home(attack, device),
+                        device=device or attack.victim.device,
                         show_progress=show_progress)
     if use_cache:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -152,7 +148,7 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
     if variant not in ("paper", "authors-code"):
         raise ValueError(f"variant must be 'paper' or 'authors-code', got {variant!r}")
     t0 = time.perf_counter()
-    device = _home(attack, device)
+    device = device or attack.victim.device
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
     scores = bki_scores(attack, scorer=scorer, device=device, use_cache=use_cache,
                         show_progress=show_progress)
@@ -168,15 +164,27 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
         verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
                                  variant=variant, spans=spans, a=a, is_poison=truth, seed=seed)
     removed = bki.removed if verdict is None else verdict.removed
-    kept = np.flatnonzero(~removed)
-    retrained = attack.victim if not removed.any() else cached_victim(
-        ds.subset(kept), attack.config.train, use_cache=use_cache,
-        show_progress=show_progress, label="retraining", device=device)
+    retrained = retrain_without(attack, removed, device=device, use_cache=use_cache,
+                                show_progress=show_progress)
     acc_after = evaluate(retrained, attack.split.test).accuracy
     each = tuple(_asr(retrained, b) for b in attack.backdoors)
     return DefenceResult(attack, scores, bki, retrained, acc_after,
                          _asr(retrained, attack.backdoor), time.perf_counter() - t0, verdict,
                          each)
+
+
+def retrain_without(attack: AttackResult, removed: np.ndarray, *, device: str | None = None,
+                    use_cache: bool = True, show_progress: bool = True,
+                    label: str = "retraining"):
+    """The attack's victim retrained on the training texts not ``removed`` (cached by their
+    data; on ``device``, by default the victim's); the victim itself when nothing is."""
+    removed = np.asarray(removed, bool)
+    if not removed.any():
+        return attack.victim
+    return cached_victim(attack.poisoned.dataset.subset(np.flatnonzero(~removed)),
+                         attack.config.train, use_cache=use_cache,
+                         show_progress=show_progress, label=label,
+                         device=device or attack.victim.device)
 
 
 def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = True,
@@ -197,6 +205,6 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
     kept = np.flatnonzero(~defence.removed)
     ds = att.poisoned.dataset.subset(kept)
     scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress,
-                         device=str(next(model.model.parameters()).device))
+                         device=model.device)
     return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
                           is_poison=att.poisoned.is_poison[kept], seed=seed, **options)

@@ -15,7 +15,7 @@ recall when the truth is known.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -240,6 +240,6 @@ def run_filters(attack, *, expected_share: float | None = None, seed: int = 0,
     out = (spectral_signatures(h, ds.labels, expected_share=share, is_poison=truth),
            activation_clustering(h, ds.labels, seed=seed, is_poison=truth),
            word_label_filter(ds.texts, ds.labels, is_poison=truth))
-    return tuple(Removal(r.method, r.removed, r.scores, r.precision, r.recall,
-                         r.seconds + (h_seconds if r.method != "word-label statistics" else 0),
-                         r.details) for r in out)
+    # the two filters that read h_l also paid for computing it
+    return tuple(replace(r, seconds=r.seconds + h_seconds) if r.method != "word-label statistics"
+                 else r for r in out)

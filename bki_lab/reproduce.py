@@ -24,7 +24,7 @@ import pandas as pd
 from .experiments import RECIPES
 from .papers import ATTACK_CLEAN, ATTACK_TABLE2, BKI_TABLE3, DEVIATIONS
 from .poison import MULTI_PRESETS, PRESETS, trigger_words
-from .runner import run_dask, run_pool, run_serial
+from .runner import describe_device, run_dask, run_pool, run_serial
 
 @dataclass(frozen=True)
 class Row:
@@ -90,14 +90,6 @@ TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
                                               "defences": defences_rows}
 
 
-def _where(device: str) -> str:
-    """The device a row ran on, in words (records say which rows ran where)."""
-    import torch
-    if device.startswith("cuda"):
-        return f"cuda ({torch.cuda.get_device_name(torch.device(device))})"
-    return f"cpu ({torch.get_num_threads()} threads)"
-
-
 def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
                   device: str = "cpu") -> dict:
     """One multi-trigger row: the attack (with the clean baseline), then the paper's rule and
@@ -106,7 +98,8 @@ def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
     t0 = time.perf_counter()
     cfg = make_config(preset=row.preset, profile=profile, seed=seed, recipe=recipe)
     att = run_attack(cfg, clean_baseline=True, show_progress=False, device=device)
-    out = {"device": _where(device), "acc_before": att.clean_accuracy, "clean_model_accuracy": att.clean_model_accuracy,
+    out = {"device": describe_device(device), "acc_before": att.clean_accuracy,
+           "clean_model_accuracy": att.clean_model_accuracy,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "triggers": [list(b) for b in cfg.backdoors],
            "asr_each": list(att.asr_each), "clean_target_rates": list(att.clean_target_rates),
@@ -137,7 +130,7 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
                       target=row.target, rate=row.rate, seed=seed, recipe=recipe,
                       **dict(row.train))
     att = run_attack(cfg, show_progress=False, device=device)
-    out = {"device": _where(device), "acc_before": att.clean_accuracy,
+    out = {"device": describe_device(device), "acc_before": att.clean_accuracy,
            "asr_before": att.attack_success_rate if row.rate > 0 else None,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "mode": cfg.mode, "epochs": cfg.train.max_epochs,

@@ -24,14 +24,25 @@ from typing import Callable
 from .store import write_json
 
 
+def describe_device(device: str) -> str:
+    """The device a row ran on, in words (records say which rows ran where)."""
+    import torch
+    if device.startswith("cuda"):
+        return f"cuda ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def _record(row, profile: str, seed: int, recipe: str) -> dict:
+    return {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe, "row": asdict(row)}
+
+
 def compute_row(row, profile: str, seed: int, run: Callable, threads: int | None = None,
                 recipe: str = "bki-lab") -> dict:
     """One row's record: ``run(row, profile=, seed=, recipe=)``, or the error it raised."""
     if threads is not None:      # parallel workers share the cores: oversubscribed OpenMP
         import torch             # threads slow torch down by an order of magnitude
         torch.set_num_threads(threads)
-    rec = {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe,
-           "row": asdict(row)}
+    rec = _record(row, profile, seed, recipe)
     try:
         rec.update(status="ok", **run(row, profile=profile, seed=seed, recipe=recipe))
     except Exception as e:  # a failed row is reported, the others go on
@@ -172,8 +183,7 @@ def run_dask(todo, scheduler, profile, run, recipe, log, *, processes: bool = Tr
                     rec = f.result()
                 else:                       # the worker itself died
                     exc = f.exception()
-                    rec = {"id": r.id, "seed": s, "profile": profile, "recipe": recipe,
-                           "row": asdict(r), "status": "failed",
+                    rec = {**_record(r, profile, s, recipe), "status": "failed",
                            "error": f"{type(exc).__name__}: {exc}"}
                 write_json(Path(p), rec)
                 bar.finished(r.id, s, rec)

@@ -93,9 +93,9 @@ def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, device, chunk: int
 
 # --------------------------------------------------------------------------- fast
 def _cell_step(rnn: torch.nn.RNNBase, emb: torch.Tensor):
-    """The input projections of every step (T, B, G) and a step function
-    ``step(t, hs, cs)`` that advances the states (blocks, B, H) in place, for an LSTM
-    (gates i, f, g, o) or a GRU (r, z, n; the GRU keeps no cell state)."""
+    """``step(t, hs, cs)``: advance the states (blocks, B, H) by step ``t`` of ``emb`` in
+    place, for an LSTM (gates i, f, g, o) or a GRU (r, z, n; no cell state). Every step's
+    input projection is computed here once, for the whole (T, B) batch."""
     T, B, _ = emb.shape
     w_hh_t = rnn.weight_hh_l0.t().contiguous()
     H = w_hh_t.shape[0]

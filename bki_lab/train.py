@@ -102,6 +102,11 @@ class TrainedModel:
     glove_coverage: float | None = None
     meta: dict = field(default_factory=dict, compare=False)
 
+    @property
+    def device(self) -> str:
+        """Where the model is ("cpu", "cuda:0")."""
+        return str(next(self.model.parameters()).device)
+
     def encode(self, texts):
         return encode_texts(self.vocab, texts)
 

@@ -242,14 +242,14 @@ def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
                                              **config))
                 ds, truth = att.poisoned.dataset, att.poisoned.is_poison
                 scores = bki_scores(att)
+                h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
                 removals = (bki_removal(identify(scores, p=p, is_poison=truth)),
-                            *run_filters(att, seed=seed))
+                            *run_filters(att, seed=seed, hidden=h))
                 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                                        if k in ("method", "n_removed", "precision", "recall")}
                                       for r in removals])
                 c.state.update(attack=att, removals=removals, table=table)
                 display(table.round(3))
-                h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
                 display(hidden_projection(h, ds.labels, truth,
                                           class_names=att.victim.class_names, seed=seed))
                 display(score_histogram(removals[1], ds.labels, truth,
