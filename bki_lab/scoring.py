@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .cnn import CNNClassifier, fast_scores as cnn_scores
 from .models import BiLSTMClassifier, encode_texts, length_buckets, pad_batch
 from .progress import progress
 from .text import Vocab, Words
@@ -95,14 +96,25 @@ def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, device, chunk: int
 def _cell_step(rnn: torch.nn.RNNBase, emb: torch.Tensor):
     """``step(t, hs, cs)``: advance the states (blocks, B, H) by step ``t`` of ``emb`` in
     place, for an LSTM (gates i, f, g, o) or a GRU (r, z, n; no cell state). Every step's
-    input projection is computed here once, for the whole (T, B) batch."""
+    input projection is computed here once, for the whole (T, B) batch.
+
+    Only sigmoids are evaluated: tanh(x) = 2 sigmoid(2x) - 1, with the rows of the tanh gate
+    doubled once here (doubling is exact in floating point). torch's CPU tanh costs about
+    three times its sigmoid, and the gate arithmetic, not the matrix product, was most of a
+    step (benchmarks/bench_step.py); the identity moves the states by ~1e-7.
+    """
     T, B, _ = emb.shape
-    w_hh_t = rnn.weight_hh_l0.t().contiguous()
-    H = w_hh_t.shape[0]
-    if isinstance(rnn, torch.nn.GRU):
-        xproj = torch.addmm(rnn.bias_ih_l0, emb.reshape(T * B, -1),
-                            rnn.weight_ih_l0.t()).view(T, B, 3 * H)
-        b_hh = rnn.bias_hh_l0
+    H = rnn.hidden_size
+    n_gates = 3 if isinstance(rnn, torch.nn.GRU) else 4
+    tanh_gate = 2                             # GRU (r, z, n): n; LSTM (i, f, g, o): g
+    scale = torch.ones(n_gates * H, dtype=emb.dtype, device=emb.device)
+    scale[tanh_gate * H:(tanh_gate + 1) * H] = 2.0
+    w_hh_t = (rnn.weight_hh_l0 * scale[:, None]).t().contiguous()
+    w_ih_t = (rnn.weight_ih_l0 * scale[:, None]).t()
+    if n_gates == 3:
+        xproj = torch.addmm(rnn.bias_ih_l0 * scale, emb.reshape(T * B, -1),
+                            w_ih_t).view(T, B, 3 * H)
+        b_hh = rnn.bias_hh_l0 * scale
 
         def step(t, hs, cs):
             blocks = hs.shape[0]
@@ -110,18 +122,18 @@ def _cell_step(rnn: torch.nn.RNNBase, emb: torch.Tensor):
             xr, xz, xn = xproj[t].chunk(3, dim=1)
             hr, hz, hn = gh.chunk(3, dim=2)
             r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
+            n = torch.addcmul(xn, r, hn).sigmoid_().mul_(2.0).sub_(1.0)    # tanh(xn + r hn)
             hs.copy_(n + z * (hs - n))
         return step
-    xproj = torch.addmm(rnn.bias_ih_l0 + rnn.bias_hh_l0, emb.reshape(T * B, -1),
-                        rnn.weight_ih_l0.t()).view(T, B, 4 * H)
+    xproj = torch.addmm((rnn.bias_ih_l0 + rnn.bias_hh_l0) * scale, emb.reshape(T * B, -1),
+                        w_ih_t).view(T, B, 4 * H)
 
     def step(t, hs, cs):
         blocks = hs.shape[0]
-        gates = torch.mm(hs.view(blocks * B, H), w_hh_t).view(blocks, B, 4 * H).add_(xproj[t])
-        i, f, g, o = gates.chunk(4, dim=2)
-        cs.mul_(f.sigmoid_()).addcmul_(i.sigmoid_(), g.tanh_())
-        torch.mul(o.sigmoid_(), torch.tanh(cs), out=hs)
+        s = torch.mm(hs.view(blocks * B, H), w_hh_t).view(blocks, B, 4 * H)
+        i, f, g, o = s.add_(xproj[t]).sigmoid_().chunk(4, dim=2)
+        cs.mul_(f).addcmul_(i, g, value=2.0).sub_(i)                         # + i (2g - 1)
+        torch.mul(cs, 2.0, out=hs).sigmoid_().mul_(2.0).sub_(1.0).mul_(o)    # o tanh(c)
     return step
 
 
@@ -269,8 +281,9 @@ def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
             bar.update(len(s))
     else:
         # longest first, so the slowest buckets start early and the bar is honest
+        bucket = cnn_scores if isinstance(model, CNNClassifier) else _fast_bucket
         for idx in reversed(length_buckets(lengths, max_tokens=max_rows, max_batch=max_rows)):
-            for i, sc in zip(idx, _fast_bucket(model, [seqs[i] for i in idx], device)):
+            for i, sc in zip(idx, bucket(model, [seqs[i] for i in idx], device)):
                 per_text[i] = sc
             bar.update(int(lengths[idx].sum()))
     bar.close()
