@@ -133,6 +133,10 @@ def score_spans(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
         raise ValueError(f"n (the n-gram size) must be an integer >= 1, got {n!r}")
     if scorer not in ("fast", "reference"):
         raise ValueError(f"scorer must be 'fast' or 'reference', got {scorer!r}")
+    if getattr(model, "cell", "lstm") not in ("lstm", "gru"):
+        raise ValueError("the authors' variant scores recurrent victims (its prefix term reads "
+                         f"the BiLSTM's states); this victim is a {model.cell!r}: use "
+                         "variant='paper'")
     t0 = time.perf_counter()
     max_rows = max_rows or default_rows(device)
     was, home = model.training, next(model.parameters()).device

@@ -40,7 +40,8 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                         "copies are added (default: the recipe's)")
     p.add_argument("--position", choices=get_args(Position), default="random",
                    help="where the trigger is inserted")
-    p.add_argument("--hidden", type=int, help="LSTM units per direction")
+    p.add_argument("--hidden", type=int,
+                   help="LSTM/GRU units per direction (--cell cnn: filters per width)")
     p.add_argument("--epochs", type=int,
                    help="epochs to train (with --early-stopping: the most epochs)")
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
@@ -53,8 +54,10 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                                         "data directory on the paper profile, else bundled 50-d)")
     p.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the word vectors fixed (default: the recipe's)")
-    p.add_argument("--cell", choices=["lstm", "gru"],
-                   help="the victim's recurrent cell (default lstm, the papers'; gru: a BiGRU)")
+    p.add_argument("--cell", choices=["lstm", "gru", "cnn"],
+                   help="the victim (default lstm: the papers' BiLSTM; gru: a BiGRU; cnn: a "
+                        "CNN of widths 3, 4, 5 with --hidden filters each, BKI on its pooled "
+                        "features)")
     p.add_argument("--no-cache", action="store_true", help="retrain even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",

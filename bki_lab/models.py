@@ -45,6 +45,11 @@ class BiLSTMClassifier(nn.Module):
         self.out = nn.Linear(fc, n_classes)
         self.drop = nn.Dropout(dropout)
 
+    @property
+    def repr_size(self) -> int:
+        """Size of h_l: both directions' states."""
+        return 2 * self.hidden
+
     def last_hidden(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """h_l = forward final state ⊕ backward final state, each after reading the whole text.
 
@@ -137,6 +142,6 @@ def predict_logits(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
 
 def hidden_states(model: BiLSTMClassifier, seqs: Sequence[np.ndarray], *,
                   max_tokens: int = 32768, device: str | torch.device | None = None) -> np.ndarray:
-    """h_l (n, 2*hidden) of encoded texts, in eval mode, batched by length (on the model's
-    device unless ``device`` says otherwise)."""
-    return _batched(model, seqs, model.last_hidden, 2 * model.hidden, max_tokens, device)
+    """h_l (n, model.repr_size) of encoded texts, in eval mode, batched by length (on the
+    model's device unless ``device`` says otherwise)."""
+    return _batched(model, seqs, model.last_hidden, model.repr_size, max_tokens, device)

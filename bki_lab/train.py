@@ -14,10 +14,13 @@ import torch
 from torch import nn
 
 from .data import TextDataset
+from .cnn import CNNClassifier
 from .glove import glove_embedding, load_glove
 from .models import BiLSTMClassifier, encode_texts, length_buckets, pad_batch, predict_logits
 from .progress import progress
 from .text import Vocab, build_vocab
+
+Victim = BiLSTMClassifier | CNNClassifier
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class TrainConfig:
     min_freq: int = 2
     max_vocab: int | None = None            # keep the most frequent words (authors: 10,000)
     grad_clip: float = 5.0
-    cell: Literal["lstm", "gru"] = "lstm"    # the victim's recurrent cell (gru: a BiGRU)
+    cell: Literal["lstm", "gru", "cnn"] = "lstm"   # gru: a BiGRU; cnn: a CNN, `hidden` filters per width
     seed: int = 0
 
     def __post_init__(self):
@@ -66,16 +69,19 @@ class TrainConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.cell not in ("lstm", "gru"):
-            raise ValueError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
+        if self.cell not in ("lstm", "gru", "cnn"):
+            raise ValueError(f"cell must be 'lstm', 'gru' or 'cnn', got {self.cell!r}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.lr_schedule == "cosine" and self.early_stopping:
             raise ValueError("a cosine schedule runs over a fixed number of epochs: "
                              "use it without early stopping")
 
-    def build(self, vocab_size: int, n_classes: int, embed_dim: int) -> BiLSTMClassifier:
+    def build(self, vocab_size: int, n_classes: int, embed_dim: int) -> Victim:
         """The victim these settings describe (the one place a victim is built)."""
+        if self.cell == "cnn":
+            return CNNClassifier(vocab_size, n_classes, embed_dim=embed_dim, filters=self.hidden,
+                                 fc=self.fc, dropout=self.dropout)
         return BiLSTMClassifier(vocab_size, n_classes, embed_dim=embed_dim, hidden=self.hidden,
                                 fc=self.fc, dropout=self.dropout, cell=self.cell)
 
@@ -92,7 +98,7 @@ class TrainConfig:
 class TrainedModel:
     """A trained victim with its vocabulary and how it was trained."""
 
-    model: BiLSTMClassifier
+    model: Victim
     vocab: Vocab
     config: TrainConfig
     class_names: tuple[str, ...]
