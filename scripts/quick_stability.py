@@ -6,6 +6,11 @@ under one thread count is reused under another. Resumable: one JSON per run unde
 OUT/stability/; the table is rebuilt from all of them.
 
     python scripts/quick_stability.py --out results --seeds 0 1 2 3 4 --threads 1 2
+    python scripts/quick_stability.py --out results --decide verdict   # BKI with its verdict
+
+``--decide paper`` (chen_dai's rule: remove the top keyword's texts) writes
+``quick-arrow--seed{S}--threads{T}.json``; ``--decide verdict`` (verified findings only,
+the phrase's texts) writes ``...--verdict.json``. The table has a row per run and decision.
 """
 from __future__ import annotations
 
@@ -21,18 +26,20 @@ import pandas as pd
 
 CHILD = r"""
 import json, sys, time, torch
-threads, seed, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+threads, seed, path, decide = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 torch.set_num_threads(threads)
 from bki_lab.experiments import make_config, run_attack, run_defence
 from bki_lab.store import write_json
 from pathlib import Path
 t0 = time.perf_counter()
 att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=seed), show_progress=False)
-d = run_defence(att, p=5, show_progress=False)
+d = run_defence(att, p=5, decide=decide, show_progress=False)
 s = d.to_record()
 rec = {k: s[k] for k in ("seed", "keyword", "keyword_in_trigger", "precision", "recall",
                          "n_removed", "acc_before", "asr_before", "acc_after", "asr_after",
-                         "n_poison", "n_train")}
+                         "n_poison", "n_train", "decide")}
+if decide == "verdict":
+    rec.update(verdict=s["verdict"], phrases=[f["phrase"] for f in s["findings"]])
 rec.update(threads=torch.get_num_threads(), top5=[r["word"] for r in s["top10"][:5]],
            seconds=time.perf_counter() - t0)
 write_json(Path(path), rec)
@@ -47,7 +54,8 @@ def table(out: Path) -> pd.DataFrame:
     df = pd.DataFrame(recs)
     if df.empty:
         return df
-    df = df.sort_values(["seed", "threads"]).reset_index(drop=True)
+    df["decide"] = df.get("decide", pd.Series(index=df.index, dtype=object)).fillna("paper")
+    df = df.sort_values(["decide", "seed", "threads"]).reset_index(drop=True)
     ok = df["keyword_in_trigger"].astype(bool)
     for k, (op, v) in TARGETS.items():
         ok &= (df[k] >= v) if op == ">=" else (df[k] <= v)
@@ -61,25 +69,29 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path("results"))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--decide", choices=["paper", "verdict"], default="paper",
+                    help="BKI's decision: the paper's rule or the verdict")
     args = ap.parse_args(argv)
     (args.out / "stability").mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
         for threads in args.threads:
-            path = args.out / "stability" / f"quick-arrow--seed{seed}--threads{threads}.json"
+            tail = "" if args.decide == "paper" else f"--{args.decide}"
+            path = args.out / "stability" / f"quick-arrow--seed{seed}--threads{threads}{tail}.json"
             if path.exists():
                 continue
             with tempfile.TemporaryDirectory() as cache:
                 env = {**os.environ, "BKI_LAB_CACHE": cache, "OMP_NUM_THREADS": str(threads)}
                 r = subprocess.run([sys.executable, "-c", CHILD, str(threads), str(seed),
-                                    str(path)], env=env)
-            print(f"seed {seed}, {threads} thread(s): "
+                                    str(path), args.decide], env=env)
+            print(f"seed {seed}, {threads} thread(s), {args.decide}: "
                   f"{'done' if r.returncode == 0 else f'failed ({r.returncode})'}", flush=True)
     df = table(args.out)
     if not df.empty:
-        cols = ["seed", "threads", "keyword", "asr_before", "precision", "recall", "asr_after",
+        cols = ["decide", "seed", "threads", "keyword", "asr_before", "precision", "recall", "asr_after",
                 "acc_before", "acc_after", "meets_targets"]
         print(df[cols].to_string(index=False))
-        print(f"{int(df['meets_targets'].sum())} of {len(df)} runs meet every target")
+        for decide, part in df.groupby("decide"):
+            print(f"{decide}: {int(part['meets_targets'].sum())} of {len(part)} runs meet every target")
     return 0
 
 
