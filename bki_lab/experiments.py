@@ -12,7 +12,8 @@ from functools import lru_cache
 from typing import Literal, get_args
 
 
-from .data import Split, TextDataset, data_dir, load_csv, load_dbpedia, load_imdb
+from .csvdata import load_csv, load_dbpedia
+from .data import Split, TextDataset, data_dir, load_imdb
 from .glove import find_glove
 from .poison import (MULTI_PRESETS, PRESETS, Mode, PoisonedDataset, Position, backdoor_test_set,
                      poison_dataset, poison_many)

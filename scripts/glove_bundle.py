@@ -7,8 +7,8 @@ victim gets the same embedding as from the whole table (`glove.GloVe.restricted`
 """
 import sys
 
-from bki_lab.data import (DBPEDIA_AUTHORS, _authors_files, _read_imdb_raw, data_dir, find_imdb,
-                          read_authors_csv, read_dbpedia_csv)
+from bki_lab.csvdata import _authors_files, read_authors_csv, read_dbpedia_csv
+from bki_lab.data import DBPEDIA_AUTHORS, _read_imdb_raw, data_dir, find_imdb
 from bki_lab.glove import load_glove, save_glove
 from bki_lab.poison import PRESETS
 from bki_lab.text import tokenize

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bki_lab.data import DataError, data_dir, load_csv, load_dbpedia, load_imdb
+from bki_lab.csvdata import load_csv, load_dbpedia
+from bki_lab.data import DataError, data_dir, load_imdb
 from helpers import write_dbpedia
 
 SHARED = os.environ.get("BKI_LAB_DATA_REAL") or os.environ.get("BKI_LAB_DATA")

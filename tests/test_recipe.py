@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from bki_lab.cli import build_parser, _config
-from bki_lab.data import DBPEDIA_CLASSES, DataError, load_dbpedia
+from bki_lab.csvdata import load_dbpedia
+from bki_lab.data import DBPEDIA_CLASSES, DataError
 from bki_lab.experiments import RECIPES, make_config
 from bki_lab.poison import poison_dataset
 from bki_lab.train import TrainConfig, train_victim
