@@ -3,7 +3,8 @@ import numpy as np
 
 from bki_lab.comparison import collect_defences, compare_defences, defences_figure
 from bki_lab.experiments import run_attack
-from bki_lab.reproduce import TABLES, reproduce
+from bki_lab.reproduce import reproduce
+from bki_lab.tables import TABLES
 from test_experiments import tiny
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from bki_lab.experiments import make_config
 from bki_lab.report import agreement, summarise
-from bki_lab.reproduce import attack_table2_rows, bki_table3_rows, collect, reproduce
+from bki_lab.reproduce import reproduce
+from bki_lab.tables import attack_table2_rows, bki_table3_rows, collect
 
 
 def fake_run(calls, fail=()):
@@ -145,7 +146,7 @@ def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
 
 
 def test_bki_multi_collects_one_line_per_trigger(tmp_path):
-    from bki_lab.reproduce import bki_multi_rows, collect_multi
+    from bki_lab.tables import bki_multi_rows, collect_multi
     from bki_lab.report import write_multi_report
     rows = bki_multi_rows()
     assert [r.id for r in rows] == ["imdb-arrow+mend", "dbpedia-arrow+crown+sack"]
