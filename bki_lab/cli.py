@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typing import get_args
 
-from .experiments import DatasetName, Recipe
+from .config import DatasetName, Recipe
 from .bki import MAX_P
 from .files import atomic_dir
 from .poison import MULTI_PRESETS, PRESETS, Mode, Position

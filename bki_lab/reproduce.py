@@ -20,7 +20,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .experiments import RECIPES
+from .config import RECIPES
 from .papers import DEVIATIONS
 from .poison import trigger_words
 from .runner import describe_device, run_dask, run_pool, run_serial
