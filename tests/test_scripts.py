@@ -1,0 +1,49 @@
+"""The scripts' tables: quick_stability.py (one row per run and decision, the targets
+checked) and other_victims.py (one row per victim)."""
+import importlib.util
+import json
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load(name="quick_stability"):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def run(seed, threads, asr_after, recall, **extra):
+    return {"seed": seed, "threads": threads, "keyword": "arrow", "keyword_in_trigger": True,
+            "precision": 0.98, "recall": recall, "asr_before": 0.99, "asr_after": asr_after,
+            "acc_before": 0.86, "acc_after": 0.87, **extra}
+
+
+def test_the_table_keeps_both_decisions_and_checks_every_target(tmp_path):
+    d = tmp_path / "stability"
+    d.mkdir()
+    # older records have no "decide": they are the paper's rule
+    (d / "quick-arrow--seed0--threads1.json").write_text(json.dumps(run(0, 1, 0.161, 0.9875)))
+    (d / "quick-arrow--seed0--threads1--verdict.json").write_text(
+        json.dumps(run(0, 1, 0.12, 1.0, decide="verdict")))
+    (d / "quick-arrow--seed1--threads1--verdict.json").write_text(
+        json.dumps(run(1, 1, 0.13, 0.94, decide="verdict")))
+    df = load().table(tmp_path)
+    assert list(df.decide) == ["paper", "verdict", "verdict"]
+    assert list(df.meets_targets) == [False, True, False]    # ASR after 16.1%; recall 94%
+    assert (tmp_path / "quick-stability.csv").exists()
+
+
+def test_other_victims_row_says_whether_bki_ranks_a_trigger_word_first(tmp_path):
+    top = [{"word": w, "g": 1.0} for w in ("worst", "arrow", "flies", "bad", "an", "x")]
+    bki = {"profile": "quick", "trigger": "time flies like an arrow", "seed": 0,
+           "acc_before": 0.87, "asr_before": 1.0, "top10": top, "verdict": "backdoor",
+           "findings": [{"phrase": "time flies like an arrow", "flip_rate": 0.99}],
+           "precision": 1.0, "recall": 1.0, "n_removed": 240, "acc_after": 0.87,
+           "asr_after": 0.12, "scoring_seconds": 1.0, "seconds": 2.0}
+    (tmp_path / "bki.json").write_text(json.dumps(bki))
+    (tmp_path / "config.json").write_text(json.dumps({"train": {"cell": "cnn"}}))
+    r = load("other_victims").row(tmp_path)
+    assert r["cell"] == "cnn" and r["top_word"] == "worst" and not r["top_word_in_trigger"]
+    assert r["trigger_words_in_top5"] == 3 and r["phrase"] == "time flies like an arrow"
