@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .models import pad_batch
+
 
 class CNNClassifier(nn.Module):
     """Word-level CNN text classifier whose pooled features h_l are public.
@@ -98,12 +100,11 @@ def fast_scores(model: CNNClassifier, seqs: Sequence[np.ndarray], device) -> lis
     """||h_l(x) - h_l(x without word i)||_inf for every word of every text in ``seqs`` (one
     batch), as the module docstring explains. Deleting the only word of a one-word text
     leaves the empty text, whose h_l counts as 0 (as for the recurrent victims)."""
-    from .models import pad_batch
     ids, lengths = pad_batch(seqs, device)
     B, T = ids.shape
     x = model._embedded(ids, lengths)                                   # (B, E, T)
     full, deleted = [], []
-    for k, y in zip(model.widths, model.windows(ids, lengths)):         # y: (B, F, T + k - 1)
+    for k, conv, y in zip(model.widths, model.convs, model.windows(ids, lengths)):  # y: (B, F, T+k-1)
         full.append(y.amax(2))
         before = _shift_right(y.cummax(2).values)[..., :T]              # max over windows j < i
         after = y.flip(2).cummax(2).values.flip(2)                      # max over windows j >= .
@@ -114,7 +115,6 @@ def fast_scores(model: CNNClassifier, seqs: Sequence[np.ndarray], device) -> lis
             ctx = xp.unfold(2, 2 * k - 1, 1)                            # (B, E, T, 2k - 1)
             ctx = torch.cat([ctx[..., :k - 1], ctx[..., k:]], dim=3)    # word i left out
             ctx = ctx.permute(0, 2, 1, 3).reshape(B * T, x.shape[1], 2 * k - 2)
-            conv = model.convs[model.widths.index(k)]
             gap = conv(ctx).amax(2).view(B, T, -1).transpose(1, 2)      # (B, F, T)
             best = torch.maximum(best, gap)
         deleted.append(best)
