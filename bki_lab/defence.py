@@ -26,7 +26,8 @@ from .bki import BKIResult, identify
 from .experiments import AttackResult, _asr, _rebuilding, cached_victim
 from .files import atomic_path
 from .scoring import Scorer, WordScores, score_words
-from .store import CacheError, _sweep_temp, cache_dir, load_scores, save_scores
+from .store import (CacheError, _sweep_temp, cache_dir, data_digest, load_scores, save_scores,
+                    victim_key)
 from .train import TrainedModel, evaluate
 from .verdict import Reconstruction, reconstruct_from
 
@@ -198,13 +199,27 @@ def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = 
 
 
 def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
-                    show_progress: bool = True, **options) -> Verdict:
+                    use_cache: bool = True, show_progress: bool = True,
+                    **options) -> Verdict:
     """The verdict asked again after the defence: the kept training texts, scored under the
-    retrained victim (scores not cached). A defence that worked leaves no backdoor."""
+    retrained victim. A defence that worked leaves no backdoor.
+
+    The scores are cached under the retrained victim's own key (`store.victim_key` of the
+    kept texts and the training settings), so that they follow that victim exactly."""
     att, model = defence.attack, defence.retrained
     kept = np.flatnonzero(~defence.removed)
     ds = att.poisoned.dataset.subset(kept)
-    scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress,
-                         device=model.device)
+    path = cache_dir() / "scores" / f"{victim_key(data_digest(ds), att.config.train)}-fast.npz"
+    scores = None
+    if use_cache and path.exists():
+        try:
+            scores = load_scores(path, texts=ds.texts)
+        except CacheError as e:
+            _rebuilding(e)
+    if scores is None:
+        scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress,
+                             device=model.device)
+        if use_cache:
+            save_scores(scores, path)
     return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
                           is_poison=att.poisoned.is_poison[kept], seed=seed, **options)

@@ -103,3 +103,20 @@ def test_several_backdoors_from_a_multi_preset(imdb_dir):
     assert rec["triggers"][1][0] == "it's never too late to mend"
     with pytest.raises(ValueError, match="main one"):
         make_config(preset="imdb-arrow", rate=0.0).__class__(rate=0.0, extra=(("x", "y", 0.1),))
+
+
+def test_the_retrained_verdict_caches_the_retrained_victims_scores(imdb_dir, monkeypatch):
+    from bki_lab import defence as defence_module
+    from bki_lab.defence import judge_retrained
+    a = run_attack(tiny(), show_progress=False)
+    d = run_defence(a, p=1, show_progress=False)
+    first = judge_retrained(d, p=1, show_progress=False)
+    assert len(list((cache_dir() / "scores").glob("*-fast.npz"))) == 2   # victim's, retrained's
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again instead of loading the cached scores")
+    monkeypatch.setattr(defence_module, "score_words", no_scoring)
+    again = judge_retrained(d, p=1, show_progress=False)
+    assert again.verdict == first.verdict and (again.removed == first.removed).all()
+    with pytest.raises(AssertionError, match="scored again"):
+        judge_retrained(d, p=1, use_cache=False, show_progress=False)
