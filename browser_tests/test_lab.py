@@ -1,8 +1,10 @@
 """The workbench as people see it, in a real browser (see conftest.py for the setup).
 
 For every notebook: opened as committed it shows no dead widget; run whole, it ends idle
-with no error output, no broken widget, no JavaScript error and every expected figure.
-Then the widgets are driven as a student would, and the HTML reports are opened offline.
+with no error output, no broken widget, no JavaScript error and every expected figure; in
+the notebooks with controls (01, 03, 04) they are then driven as a student would, on the
+same run. Each notebook is opened by JupyterLab itself and the one before closed with its
+kernel (one page load in all). The HTML reports are opened offline.
 Run alone: ``bash scripts/browser_test.sh``.
 """
 from __future__ import annotations
@@ -56,9 +58,29 @@ def _state(driver):
     return driver.execute_script(STATE_JS)
 
 
+SWITCH_JS = f"""
+const [path, done] = arguments;
+(async () => {{
+  const w = {CURRENT};
+  if (w && w.sessionContext) {{         // the notebook before: its kernel shut down, tab gone
+    try {{ await w.sessionContext.shutdown(); }} catch (e) {{}}
+    w.dispose();                        // unsaved by design (autosave is off): no dialog
+  }}
+  await window.jupyterapp.commands.execute('docmanager:open', {{path: path}});
+}})().then(() => done(true), e => done(String(e)));
+"""
+
+
 def _open(driver, lab, name):
+    """The notebook as committed, with an idle kernel. Inside a loaded JupyterLab the one
+    before is closed and this one opened by the app itself (a page load costs ~15 s)."""
     base, token, _ = lab
-    driver.get(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    loaded = driver.current_url.startswith(base) and driver.execute_script(
+        "return !!(window.jupyterapp && window.jupyterapp.shell);")
+    if loaded:
+        assert driver.execute_async_script(SWITCH_JS, f"notebooks/{name}") is True
+    else:
+        driver.get(f"{base}/lab/tree/notebooks/{name}?token={token}")
     return _wait(lambda: (s := _state(driver)) and s["path"].endswith(name)
                  and s["kernel"] == "idle" and s, 120, f"{name} open with an idle kernel")
 
@@ -121,6 +143,8 @@ def test_notebook_opens_clean_and_runs_whole(driver, lab, name):
     assert not _severe(driver), f"{name}: JavaScript errors: {_severe(driver)}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)      # a green run's look, to inspect
     driver.save_screenshot(str(ARTIFACTS / f"ran-{name}.png"))
+    if name in DRIVE:
+        DRIVE[name](driver)
 
 
 def _visible(driver, css):
@@ -136,10 +160,8 @@ def _displayed(element):
         return False
 
 
-def test_p_slider_updates_the_summary_to_the_library_value(driver, lab):
-    name = "04_keyword_dictionary.ipynb"
-    _open(driver, lab, name)
-    _run_all(driver, name)
+def _drive_p_slider(driver):
+    """04: the p slider moves the summary to what the library says for p = 6."""
     handle = _wait(lambda: _visible(driver, ".noUi-handle"), 30, "the p slider")[0]
     summary = lambda: " ".join(e.text for e in _visible(driver, ".widget-html-content"))
     assert "p = 5" in summary()
@@ -154,10 +176,8 @@ def test_p_slider_updates_the_summary_to_the_library_value(driver, lab):
     assert want in summary(), f"summary {summary()!r} lacks {want!r}"
 
 
-def test_text_picker_switches_the_heatmap(driver, lab):
-    name = "03_word_impact_heatmaps.ipynb"
-    _open(driver, lab, name)
-    _run_all(driver, name)
+def _drive_text_picker(driver):
+    """03: the text picker switches the heatmap from a poisoned text to a clean one."""
     titles = lambda: [e.text for e in _visible(driver, ".widget-output .gtitle")]
     _wait(lambda: any("(poisoned)" in t for t in titles()), 30, "a poisoned text's heatmap")
     clean = [b for b in _visible(driver, ".widget-toggle-buttons button") if b.text == "clean"]
@@ -166,10 +186,8 @@ def test_text_picker_switches_the_heatmap(driver, lab):
     _wait(lambda: any("(clean)" in t for t in titles()), 30, "the heatmap of a clean text")
 
 
-def test_preset_fills_the_trigger_and_free_text_runs(driver, lab):
-    name = "01_poisoning.ipynb"
-    _open(driver, lab, name)
-    _run_all(driver, name)
+def _drive_preset_and_free_text(driver):
+    """01: a preset fills the trigger field; a free-text trigger then poisons."""
     select = _wait(lambda: _visible(driver, ".widget-dropdown select"), 30, "the preset list")[0]
     Select(select).select_by_visible_text("imdb-crown")
     field = _visible(driver, ".widget-text input[type=text]")[0]
@@ -186,6 +204,12 @@ def test_preset_fills_the_trigger_and_free_text_runs(driver, lab):
     out = lambda: " ".join(e.text for e in _visible(driver, ".widget-output"))
     _wait(lambda: "texts poisoned" in out() and "[[a purple elephant sang]]" in out(), 120,
           "the result line of the free-text trigger")
+
+
+# the widgets driven as a student would, right after their notebook ran whole
+DRIVE = {"01_poisoning.ipynb": _drive_preset_and_free_text,
+         "03_word_impact_heatmaps.ipynb": _drive_text_picker,
+         "04_keyword_dictionary.ipynb": _drive_p_slider}
 
 
 REPORTS = sorted(p.name for p in (ROOT / "results").glob("*.html"))
