@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Set everything up, then run the whole test suite:
-#   1. unit tests + the notebooks under nbval, default torch threads, from an empty cache;
-#   2. the notebooks again with one thread (OMP_NUM_THREADS=1), from another empty cache:
-#      another floating-point path, the nearest check we have of "another CPU";
-#   3. the real-browser test (JupyterLab + Chromium), reusing the first cache; skipped with
-#      a message when chromium/chromedriver are missing, unless REQUIRE_BROWSER=1.
-# Extra arguments go to the first pytest run.
+# Set everything up, then run the whole test suite in two stages:
+#   1. the notebooks under nbval with the default thread count, from an empty cache;
+#   2. side by side, one core and one torch thread each (OMP_NUM_THREADS=1):
+#      a. the notebooks again from another empty cache: another floating-point path, the
+#         nearest check we have of "another CPU";
+#      b. the unit tests, then the real-browser test (JupyterLab + Chromium) on stage 1's
+#         warm cache; the browser test is skipped with a message when chromium or
+#         chromedriver is missing, unless REQUIRE_BROWSER=1.
+# Extra arguments go to the unit tests' pytest run. Every run prints its slowest items.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,20 +17,37 @@ if [ -z "${BKI_LAB_DATA:-}" ]; then
     if [ -d "$d" ]; then export BKI_LAB_DATA="$(cd "$d" && pwd)"; break; fi
   done
 fi
-# fresh caches per run, so that the notebooks are checked computing, not loading
-CACHE1="${BKI_LAB_CACHE:-$(mktemp -d)}"
-CACHE2="$(mktemp -d)"
-NBVAL=(--nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider)
-echo "BKI_LAB_DATA=${BKI_LAB_DATA:-<unset>}  caches: $CACHE1 (default threads), $CACHE2 (1 thread)"
-echo "== 1/3 unit tests and notebooks, default threads"
-BKI_LAB_CACHE="$CACHE1" python -m pytest -q "${NBVAL[@]}" tests notebooks "$@"
-echo "== 2/3 notebooks with one thread"
-OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 BKI_LAB_CACHE="$CACHE2" python -m pytest -q "${NBVAL[@]}" notebooks
-echo "== 3/3 real browser"
+# fresh caches, so that the notebooks are checked computing, not loading
+CACHE_DEFAULT="${BKI_LAB_CACHE:-$(mktemp -d)}"
+CACHE_ONE="$(mktemp -d)"
+NBVAL=(--nbval --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider --durations=8)
+ONE=(env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1)
+echo "BKI_LAB_DATA=${BKI_LAB_DATA:-<unset>}  caches: $CACHE_DEFAULT (default threads), $CACHE_ONE (1 thread)"
+echo "== 1/2 notebooks, default threads"
+BKI_LAB_CACHE="$CACHE_DEFAULT" python -m pytest -q "${NBVAL[@]}" notebooks
+
+echo "== 2/2 side by side, one thread each: notebooks | unit tests, then the real browser"
+NBLOG="$(mktemp)"
+"${ONE[@]}" BKI_LAB_CACHE="$CACHE_ONE" python -m pytest -q "${NBVAL[@]}" notebooks >"$NBLOG" 2>&1 &
+NBPID=$!
+trap 'kill "$NBPID" 2>/dev/null || true' EXIT
+unit=0
+"${ONE[@]}" python -m pytest -q -p no:cacheprovider --durations=8 tests "$@" || unit=$?
+browser=0
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
-  BKI_LAB_CACHE="$CACHE1" bash scripts/browser_test.sh
+  "${ONE[@]}" BKI_LAB_CACHE="$CACHE_DEFAULT" bash scripts/browser_test.sh --durations=8 || browser=$?
 elif [ "${REQUIRE_BROWSER:-0}" = 1 ]; then
-  echo "REQUIRE_BROWSER=1 but chromium/chromedriver are missing" >&2; exit 1
+  echo "REQUIRE_BROWSER=1 but chromium/chromedriver are missing" >&2; browser=1
 else
-  echo "skipped: no chromium + chromedriver (apt-get install -y chromium chromium-driver)"
+  echo "browser test skipped: no chromium + chromedriver (apt-get install -y chromium chromium-driver)"
 fi
+notebooks=0
+wait "$NBPID" || notebooks=$?
+trap - EXIT
+echo "-- the notebooks with one thread:"
+cat "$NBLOG"
+if [ "$unit" != 0 ] || [ "$browser" != 0 ] || [ "$notebooks" != 0 ]; then
+  echo "failed: unit tests exit $unit, browser test exit $browser, notebooks (1 thread) exit $notebooks" >&2
+  exit 1
+fi
+echo "all passed"
