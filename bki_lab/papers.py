@@ -61,6 +61,14 @@ ATTACK_TABLE2: dict[tuple[str, int, float], PaperNumbers] = {
 ATTACK_CLEAN = P(84.92)
 
 TOLERANCE = {"acc": 3.0, "asr": 10.0, "precision": 10.0, "recall": 10.0}   # percentage points
+# the targets set for each table: chen_dai's accuracy within 1.5 points, dai2019's within 2
+TABLE_TOLERANCE = {"bki-table3": {**TOLERANCE, "acc": 1.5},
+                   "attack-table2": {**TOLERANCE, "acc": 2.0}}
+
+
+def tolerance(table: str | None = None) -> dict[str, float]:
+    """Percentage points within which a cell agrees with the paper, for ``table``."""
+    return TABLE_TOLERANCE.get(table, TOLERANCE)
 
 DEVIATIONS = [
     "Word vectors: GloVe 6B 100-d when glove.6B.100d.txt is in the data directory (recorded per "

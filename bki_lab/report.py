@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .files import atomic_path
-from .papers import TOLERANCE
+from .papers import tolerance
 from .plots import asr_vs_rate
 
 METRICS = [("acc_before", "acc"), ("asr_before", "asr"), ("precision", "precision"),
@@ -36,15 +36,17 @@ def _within(ours, paper, tol):
     return abs(ours - paper) <= tol
 
 
-def agreement(summary: pd.DataFrame) -> dict[str, tuple[int, int]]:
-    """Per metric: (cells within the paper's tolerance, cells with a paper number)."""
+def agreement(summary: pd.DataFrame, *, table: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per metric: (cells within ``table``'s tolerance of the paper, cells with a paper
+    number)."""
+    tol = tolerance(table)
     out = {}
     for m, kind in METRICS:
         if m not in summary or f"paper_{m}" not in summary:
             continue
         both = summary[[m, f"paper_{m}"]].astype(float).dropna()
         if len(both):
-            out[m] = (int(_within(both[m], both[f"paper_{m}"], TOLERANCE[kind]).sum()),
+            out[m] = (int(_within(both[m], both[f"paper_{m}"], tol[kind]).sum()),
                       len(both))
     return out
 
@@ -126,6 +128,7 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
                  deviations: list[str]) -> Path:
     path = Path(path)
     s = summarise(df)
+    tols = tolerance(table)
     beyond = "verdict" in s.columns            # bki-table3 rows with the verdict columns
     head = ["row", "dataset", "trigger", "target", "rate"] + [m for m, _ in METRICS] + \
         ["keyword", "removed %"] + \
@@ -138,7 +141,7 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
                  f"<td>{html.escape(_text(r['target']))}</td>",
                  f"<td>{100 * r['poison_rate']:.1f}%</td>"]
         for m, kind in METRICS:
-            cells.append(_cell(r.get(m), r.get(f"paper_{m}"), r.get(f"{m}_sd"), TOLERANCE[kind]))
+            cells.append(_cell(r.get(m), r.get(f"paper_{m}"), r.get(f"{m}_sd"), tols[kind]))
         kw, pk = r.get("keyword"), r.get("paper_keyword")
         kw_txt = html.escape(str(kw)) if isinstance(kw, str) else "–"
         if isinstance(pk, str):
@@ -162,8 +165,8 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
                       direction="to " + ok["target"].astype(str))
         fig_html = figure_div(asr_vs_rate(d, group="trigger_length", dash="direction"),
                               path.parent)
-    tol = ", ".join(f"{k} ±{v:g} pts" for k, v in TOLERANCE.items())
-    agree = ", ".join(f"{m} {k}/{n}" for m, (k, n) in agreement(s).items())
+    tol = ", ".join(f"{k} ±{v:g} pts" for k, v in tols.items())
+    agree = ", ".join(f"{m} {k}/{n}" for m, (k, n) in agreement(s, table=table).items())
     doc = f"""{page_head(f"bki_lab — {table} ({profile})")}
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}}
 table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:4px 6px;

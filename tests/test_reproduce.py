@@ -66,6 +66,12 @@ def test_resume_skips_finished_rows_and_failures_do_not_stop_others(tmp_path):
     assert agree["recall"] == (2, 2) and agree["asr_after"] == (2, 2)    # 10 vs 15.2 / 12.9
     off = pd.DataFrame({"acc_before": [80.0, 85.0, None], "paper_acc_before": [84.0, 86.0, 85.0]})
     assert agreement(off) == {"acc_before": (1, 2)}       # 4 pts off misses, no number skipped
+    # each table's own target: dai2019's accuracy within 2 points, chen_dai's within 1.5
+    near = pd.DataFrame({"acc_before": [86.2, 85.5], "paper_acc_before": [84.0, 84.0]})
+    assert agreement(near) == {"acc_before": (2, 2)}
+    assert agreement(near, table="attack-table2") == {"acc_before": (1, 2)}
+    assert agreement(near, table="bki-table3") == {"acc_before": (1, 2)}
+    assert "acc ±1.5 pts" in html
     assert "acc_before 3/3" in html
 
 
