@@ -4,7 +4,7 @@
   the true trigger words marked.
 * `dictionary_scatter` / `top_g_bar`: the BKI dictionary, log10(num) against mean f with
   lines of equal g, and the top-k words by g.
-* `asr_vs_rate`: attack success rate against poisoning rate per trigger length (dai2019 Fig. 4).
+* `asr_vs_rate`, `attack_vs_paper`: dai2019's figures (in `attackplots`, re-exported here).
 * `before_after`: accuracy and ASR before/after retraining, precision/recall of the removal.
 """
 from __future__ import annotations
@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from .attackplots import asr_vs_rate, attack_vs_paper  # noqa: F401  (plots.* for notebooks)
 
 TRIGGER_COLOR = "#d62728"
 TOP_COLOR = "#111111"
@@ -193,37 +195,6 @@ def top_g_bar(ranking: pd.DataFrame, *, k: int = 15, trigger: Sequence[str] = ()
                       "<br>mean f = %{customdata[1]:.4f}<extra></extra>"))
     fig.update_layout(title=f"Top {len(d)} words by g(k) = mean f · log10(num)",
                       xaxis_title="g(k)", height=140 + 24 * len(d), margin=dict(l=120))
-    return fig
-
-
-def asr_vs_rate(df: pd.DataFrame, *, x: str = "poison_rate", y: str = "attack_success_rate",
-                group: str = "trigger_length", dash: str | None = None) -> go.Figure:
-    """Attack success rate against poisoning rate, a line per trigger length (dai2019 Fig. 4).
-
-    With ``dash`` (e.g. the attack direction) each of its values gets its own line style.
-
-    ``df`` has one row per run; rows of the same (group, dash, x) are averaged, with the
-    standard deviation as error bars when there are several seeds.
-    """
-    for col in (x, y, group) + ((dash,) if dash else ()):
-        if col not in df.columns:
-            raise ValueError(f"missing column {col!r}")
-    keys = [group] + ([dash] if dash else [])
-    styles = {v: ("solid", "dash", "dot", "dashdot")[k % 4]
-              for k, v in enumerate(sorted(df[dash].unique()))} if dash else {}
-    fig = go.Figure()
-    for name, d in df.groupby(keys, sort=True):
-        stats = d.groupby(x)[y].agg(["mean", "std", "count"]).reset_index()
-        name = name if isinstance(name, tuple) else (name,)
-        fig.add_trace(go.Scatter(
-            x=100 * stats[x], y=100 * stats["mean"], mode="lines+markers",
-            name=" / ".join(str(v) for v in name),
-            error_y=dict(type="data", array=100 * stats["std"].fillna(0), visible=True),
-            line=dict(dash=styles[name[1]] if dash else "solid"),
-            hovertemplate="rate %{x:.1f}%<br>ASR %{y:.1f}%<extra></extra>"))
-    fig.update_layout(title="Attack success rate against poisoning rate",
-                      xaxis_title="poisoning rate (%)", yaxis_title="attack success rate (%)",
-                      yaxis_range=[0, 102], legend_title=group.replace("_", " "), height=420)
     return fig
 
 

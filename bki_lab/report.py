@@ -9,7 +9,7 @@ import pandas as pd
 
 from .files import atomic_path
 from .papers import tolerance
-from .plots import asr_vs_rate
+from .attackplots import attack_vs_paper
 
 METRICS = [("acc_before", "acc"), ("asr_before", "asr"), ("precision", "precision"),
            ("recall", "recall"), ("asr_after", "asr"), ("acc_after", "acc")]
@@ -161,10 +161,11 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
     fig_html = ""
     ok = df[(df["status"] == "ok") & df["asr_before"].notna()] if "asr_before" in df else df[:0]
     if table == "attack-table2" and not ok.empty:
-        d = ok.assign(attack_success_rate=ok["asr_before"] / 100,
-                      direction="to " + ok["target"].astype(str))
-        fig_html = figure_div(asr_vs_rate(d, group="trigger_length", dash="direction"),
-                              path.parent)
+        clean = s[s["id"] == "clean"]
+        fig_html = figure_div(attack_vs_paper(
+            ok, clean_acc=None if clean.empty else float(clean["acc_before"].iloc[0]),
+            paper_clean_acc=None if clean.empty else float(clean["paper_acc_before"].iloc[0])),
+            path.parent)
     tol = ", ".join(f"{k} ±{v:g} pts" for k, v in tols.items())
     agree = ", ".join(f"{m} {k}/{n}" for m, (k, n) in agreement(s, table=table).items())
     doc = f"""{page_head(f"bki_lab — {table} ({profile})")}

@@ -134,3 +134,24 @@ def test_dictionary_scatter_draws_the_top_words_and_always_the_trigger():
     fig = plots.dictionary_scatter(ranking, trigger=("w49",), max_words=10)
     drawn = sum(len(t.x) for t in fig.data if t.mode == "markers" and t.name != "keyword")
     assert drawn == 11                     # the top 10 and the trigger word ranked 50th
+
+
+def test_attack_vs_paper_puts_ours_beside_the_paper():
+    rows = [("positive", 5, 0.01, 40.0, 80.7, 86.2, 84.0), ("positive", 5, 0.02, 94.0, 95.8, 85.9, 84.2),
+            ("positive", 5, 0.02, 96.0, 95.8, 86.1, 84.2),          # a second seed: averaged
+            ("negative", 10, 0.01, 99.0, 96.7, 86.0, 84.1)]
+    df = pd.DataFrame(rows, columns=["target", "trigger_length", "poison_rate", "asr_before",
+                                     "paper_asr_before", "acc_before", "paper_acc_before"])
+    fig = plots.attack_vs_paper(df, clean_acc=86.5, paper_clean_acc=84.92)
+    ours = next(t for t in fig.data if t.name == "length 5" and t.xaxis == "x2")
+    assert list(ours.x) == [1.0, 2.0] and list(ours.y) == [40.0, 95.0]        # to positive
+    paper = next(t for t in fig.data if t.name == "length 5, paper" and t.xaxis == "x2")
+    assert paper.line.dash == "dot" and list(paper.y) == [80.7, 95.8]
+    acc = [t for t in fig.data if t.xaxis == "x3"]
+    assert sorted(y for t in acc for y in t.y) == [86.0, 86.0, 86.2]
+    lines = sorted(s.y0 for s in fig.layout.shapes)
+    assert lines == [84.92, 86.5]
+    with pytest.raises(ValueError, match="missing columns"):
+        plots.attack_vs_paper(df.drop(columns="paper_asr_before"))
+    with pytest.raises(ValueError, match="no poisoned rows"):
+        plots.attack_vs_paper(df.assign(asr_before=float("nan")))
