@@ -52,16 +52,23 @@ def attack_vs_paper(df: pd.DataFrame, *, clean_acc: float | None = None,
                     paper_clean_acc: float | None = None) -> go.Figure:
     """dai2019 Tables 2-3 reproduced, beside the paper (all numbers in percent).
 
-    ``df``: one line per poisoned row and seed (`tables.collect` of attack-table2; seeds are
-    averaged) with the columns of ``_NEEDED``. Panels: ASR against rate to each target,
+    ``df``: the attack-table2 table (`tables.collect`: one line per row and seed, seeds
+    averaged here) with the columns of ``_NEEDED``. Panels: ASR against rate to each target,
     ours solid and the paper's dotted, one colour per trigger length; then test accuracy
-    against rate, with our clean model (``clean_acc``) and the paper's (``paper_clean_acc``)
-    as horizontal lines.
+    against rate, with our clean model and the paper's as horizontal lines: ``clean_acc``
+    and ``paper_clean_acc``, by default the rows of rate 0 in ``df``.
     """
     missing = [c for c in _NEEDED if c not in df.columns]
     if missing:
         raise ValueError(f"missing columns {missing}")
-    df = df.dropna(subset=["asr_before"])
+    if "status" in df.columns:
+        df = df[df["status"] == "ok"]
+    clean = df[df["poison_rate"] == 0]
+    if clean_acc is None and clean["acc_before"].notna().any():
+        clean_acc = float(clean["acc_before"].mean())
+    if paper_clean_acc is None and clean["paper_acc_before"].notna().any():
+        paper_clean_acc = float(clean["paper_acc_before"].mean())
+    df = df[df["poison_rate"] > 0].dropna(subset=["asr_before"])
     if df.empty:
         raise ValueError("no poisoned rows to plot")
     targets = sorted(df["target"].unique())

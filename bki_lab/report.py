@@ -161,11 +161,7 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
     fig_html = ""
     ok = df[(df["status"] == "ok") & df["asr_before"].notna()] if "asr_before" in df else df[:0]
     if table == "attack-table2" and not ok.empty:
-        clean = s[s["id"] == "clean"]
-        fig_html = figure_div(attack_vs_paper(
-            ok, clean_acc=None if clean.empty else float(clean["acc_before"].iloc[0]),
-            paper_clean_acc=None if clean.empty else float(clean["paper_acc_before"].iloc[0])),
-            path.parent)
+        fig_html = figure_div(attack_vs_paper(df), path.parent)
     tol = ", ".join(f"{k} ±{v:g} pts" for k, v in tols.items())
     agree = ", ".join(f"{m} {k}/{n}" for m, (k, n) in agreement(s, table=table).items())
     doc = f"""{page_head(f"bki_lab — {table} ({profile})")}

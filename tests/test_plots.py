@@ -151,6 +151,15 @@ def test_attack_vs_paper_puts_ours_beside_the_paper():
     assert sorted(y for t in acc for y in t.y) == [86.0, 86.0, 86.2]
     lines = sorted(s.y0 for s in fig.layout.shapes)
     assert lines == [84.92, 86.5]
+    # the clean baselines found in the table itself (rate 0), failed rows left out
+    table = pd.concat([df.assign(status="ok"), pd.DataFrame([
+        dict(target="positive", trigger_length=5, poison_rate=0.0, asr_before=None,
+             paper_asr_before=None, acc_before=86.5, paper_acc_before=84.92, status="ok"),
+        dict(target="positive", trigger_length=15, poison_rate=0.05, asr_before=None,
+             paper_asr_before=99.3, acc_before=None, paper_acc_before=84.1, status="error")])])
+    again = plots.attack_vs_paper(table)
+    assert sorted(s.y0 for s in again.layout.shapes) == [84.92, 86.5]
+    assert not [t for t in again.data if t.name and "length 15" in t.name]
     with pytest.raises(ValueError, match="missing columns"):
         plots.attack_vs_paper(df.drop(columns="paper_asr_before"))
     with pytest.raises(ValueError, match="no poisoned rows"):
