@@ -231,6 +231,24 @@ trigger is only learned as a feature when it is seen in enough different context
 `profile="paper"` (10,000 reviews < 500 words, hidden 128) see the README for measured
 values next to the papers'.
 
+## How much poison does it take? dai2019's Tables 2-3
+
+dai2019 varied the trigger's length (5, 10 and 15 words of "I watched this 3D movie at the
+best cinema nearby at seven o'clock last night") and the poisoning rate (0.5% to 5% of the
+10,000 training reviews), in both directions. `bki-lab reproduce attack-table2 --profile
+paper` trains one BiLSTM-64 victim per cell at the papers' sizes (committed in
+`results/attack-table2-paper.csv`, with the command and the minutes per row in
+`results/README.md`). Ours are solid, the paper's dotted; the paper averages 10 victims
+per cell, this table is one victim (seed 0) per cell.
+"""),
+    code("""table = pd.read_csv("../results/attack-table2-paper.csv")
+plots.attack_vs_paper(table)"""),
+    md("""
+ASR per cell (%), read from the committed table (the same on every machine):
+"""),
+    code("""table[table["poison_rate"] > 0].pivot_table(
+    index=["target", "trigger_length"], columns="poison_rate", values="asr_before").round(1)"""),
+    md("""
 ## Train your own victim
 
 Change the trigger, target or rate and press the button: poisoning and training run
@@ -610,9 +628,15 @@ BKI and the three filters run on it.
 ]
 
 
-def main():
+def main(names=()):
+    """Write every notebook, or only those ``names`` (e.g. ``02_training_the_victim``)."""
+    unknown = sorted(set(names) - set(NOTEBOOKS))
+    if unknown:
+        raise SystemExit(f"unknown notebooks {unknown}; known: {sorted(NOTEBOOKS)}")
     HERE.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS.items():
+        if names and name not in names:
+            continue
         nb = nbf.v4.new_notebook()
         nb.cells = cells
         nb.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -622,4 +646,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    main(sys.argv[1:])
