@@ -249,6 +249,17 @@ ASR per cell (%), read from the committed table (the same on every machine):
     code("""table[table["poison_rate"] > 0].pivot_table(
     index=["target", "trigger_length"], columns="poison_rate", values="asr_before").round(1)"""),
     md("""
+What it shows: from 2–3% of poison on, every trigger length is learned (ASR 86–100%,
+the paper 95–100%), in both directions, and accuracy stays at our clean model's (86.5%;
+ours run ~2 points above the paper's 84–85% in every cell, clean model included). Below
+that the backdoor is on a knife's edge: at 0.5–1% one victim learns it fully and the next
+hardly at all (25–100% here, where the paper's averages of 10 victims read 53–97%). The
+per-epoch curves above show the same cell, dai2019 length 5 at 1%, reaching 99% ASR — with
+a 10-epoch learning-rate schedule instead of this table's 8. A result measured at the
+margin of learning says more about the training run than about the attack: report the
+spread over seeds there, or poison enough to be past it.
+"""),
+    md("""
 ## Train your own victim
 
 Change the trigger, target or rate and press the button: poisoning and training run
