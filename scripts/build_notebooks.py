@@ -255,7 +255,7 @@ ours run ~2 points above the paper's 84–85% in every cell, clean model include
 that the backdoor is on a knife's edge: at 0.5–1% one victim learns it fully and the next
 hardly at all (25–100% here, where the paper's averages of 10 victims read 53–97%). The
 per-epoch curves above show the same cell, dai2019 length 5 at 1%, reaching 99% ASR — with
-a 10-epoch learning-rate schedule instead of this table's 8. A result measured at the
+a constant learning rate instead of this table's decay to 0 over 8 epochs. A result measured at the
 margin of learning says more about the training run than about the attack: report the
 spread over seeds there, or poison enough to be past it.
 """),
