@@ -124,14 +124,32 @@ def _beyond_cells(r) -> list[str]:
     return [f"<td>{v}</td>", f"<td>{pr}</td>", f"<td>{au}</td>"]
 
 
+def _keyword_cells(r) -> list[str]:
+    """BKI's keyword (the paper's beside it) and the share of texts removed."""
+    kw, pk = r.get("keyword"), r.get("paper_keyword")
+    kw_txt = html.escape(str(kw)) if isinstance(kw, str) else "–"
+    if isinstance(pk, str):
+        kw_txt += f"<br><span class=paper>paper {html.escape(pk)}</span>"
+    cls = " class=miss" if isinstance(kw, str) and r.get("keyword_in_trigger") is False \
+        and r["poison_rate"] > 0 else ""
+    kw_cell = f"<td{cls}>{kw_txt}</td>"
+    rf = r.get("removed_fraction")
+    rf_cell = f"<td>{rf:.2f}</td>" if rf is not None and not np.isnan(rf) else "<td>–</td>"
+    return [kw_cell, rf_cell]
+
+
 def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str,
                  deviations: list[str]) -> Path:
     path = Path(path)
     s = summarise(df)
     tols = tolerance(table)
-    beyond = "verdict" in s.columns            # bki-table3 rows with the verdict columns
-    head = ["row", "dataset", "trigger", "target", "rate"] + [m for m, _ in METRICS] + \
-        ["keyword", "removed %"] + \
+    # only the columns this table measures (attack-table2: accuracy and ASR, no defence)
+    has = (lambda c: c in s.columns and s[c].notna().any())
+    metrics = [(m, kind) for m, kind in METRICS if has(m)]
+    defended = has("keyword") or has("removed_fraction")
+    beyond = has("verdict")                    # bki-table3 rows with the verdict columns
+    head = ["row", "dataset", "trigger", "target", "rate"] + [m for m, _ in metrics] + \
+        (["keyword", "removed %"] if defended else []) + \
         (["verdict: phrase (flip rate)", "verdict P / R / removed",
           "authors-code: key, P / R / removed"] if beyond else []) + ["seeds"]
     rows_html = []
@@ -140,17 +158,10 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
                  f"<td>{html.escape(_text(r['trigger']))}</td>",
                  f"<td>{html.escape(_text(r['target']))}</td>",
                  f"<td>{100 * r['poison_rate']:.1f}%</td>"]
-        for m, kind in METRICS:
+        for m, kind in metrics:
             cells.append(_cell(r.get(m), r.get(f"paper_{m}"), r.get(f"{m}_sd"), tols[kind]))
-        kw, pk = r.get("keyword"), r.get("paper_keyword")
-        kw_txt = html.escape(str(kw)) if isinstance(kw, str) else "–"
-        if isinstance(pk, str):
-            kw_txt += f"<br><span class=paper>paper {html.escape(pk)}</span>"
-        cls = " class=miss" if isinstance(kw, str) and r.get("keyword_in_trigger") is False \
-            and r["poison_rate"] > 0 else ""
-        cells.append(f"<td{cls}>{kw_txt}</td>")
-        rf = r.get("removed_fraction")
-        cells.append(f"<td>{rf:.2f}</td>" if rf is not None and not np.isnan(rf) else "<td>–</td>")
+        if defended:
+            cells.extend(_keyword_cells(r))
         if beyond:
             cells.extend(_beyond_cells(r))
         cells.append(f"<td>{int(r['seeds'])}</td>")

@@ -175,3 +175,19 @@ def test_bki_multi_collects_one_line_per_trigger(tmp_path):
     assert "mend -> positive" in ok["verdict_findings"].iloc[0]
     page = write_multi_report(df, tmp_path / "m.html", profile="quick").read_text()
     assert "clean target rate" in page and "boom" in page
+
+
+def test_a_report_shows_only_the_columns_its_table_measures(tmp_path):
+    from bki_lab.report import write_report
+    from bki_lab.tables import attack_table2_rows
+    rows = attack_table2_rows()
+    recs = [{"id": "clean", "seed": 0, "status": "ok", "acc_before": 0.865, "asr_before": None},
+            {"id": "to-positive-len5-rate1", "seed": 0, "status": "ok", "acc_before": 0.862,
+             "asr_before": 0.401, "trigger_length": 5}]
+    page = write_report(collect(recs, rows), tmp_path / "a.html", table="attack-table2",
+                        profile="paper", deviations=[]).read_text()
+    head = page[page.index("<table>"):page.index("</tr>")]
+    assert "acc_before" in head and "asr_before" in head
+    for absent in ("precision", "asr_after", "keyword", "verdict", "authors-code"):
+        assert absent not in head, absent
+    assert "paper 80.73" in page and "acc ±2 pts" in page
