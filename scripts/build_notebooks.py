@@ -239,12 +239,14 @@ best cinema nearby at seven o'clock last night") and the poisoning rate (0.5% to
 paper` trains one BiLSTM-64 victim per cell at the papers' sizes (committed in
 `results/attack-table2-paper.csv`, with the command and the minutes per row in
 `results/README.md`). Ours are solid, the paper's dotted; the paper averages 10 victims
-per cell, this table is one victim (seed 0) per cell.
+per cell; this table has one victim (seed 0) per cell, five (seeds 0–4) for the 1% cells
+to positive, averaged in the figure and the table below.
 """),
     code("""table = pd.read_csv("../results/attack-table2-paper.csv")
 plots.attack_vs_paper(table)"""),
     md("""
-ASR per cell (%), read from the committed table (the same on every machine):
+ASR per cell (%, the mean where several seeds ran), read from the committed table (the
+same on every machine):
 """),
     code("""table[table["poison_rate"] > 0].pivot_table(
     index=["target", "trigger_length"], columns="poison_rate", values="asr_before").round(1)"""),
@@ -252,12 +254,14 @@ ASR per cell (%), read from the committed table (the same on every machine):
 What it shows: from 2–3% of poison on, every trigger length is learned (ASR 86–100%,
 the paper 95–100%), in both directions, and accuracy stays at our clean model's (86.5%;
 ours run ~2 points above the paper's 84–85% in every cell, clean model included). Below
-that the backdoor is on a knife's edge: at 0.5–1% one victim learns it fully and the next
-hardly at all (25–100% here, where the paper's averages of 10 victims read 53–97%). The
-per-epoch curves above show the same cell, dai2019 length 5 at 1%, reaching 99% ASR — with
-a constant learning rate instead of this table's decay to 0 over 8 epochs. A result measured at the
-margin of learning says more about the training run than about the attack: report the
-spread over seeds there, or poison enough to be past it.
+that the backdoor is only partly learned: at 1% to positive five victims each give
+40–53% (length 5), 55–100% (length 10) and 68–88% (length 15), where the paper's
+averages of 10 victims read 81, 87 and 93%. The per-epoch curves above show the length-5
+cell reaching 99% with a *constant* learning rate: this table's recipe decays the rate to
+0 over 8 epochs, and a trigger seen in only 1% of the texts is learned late (at epoch 6
+of that curve), when the decayed rate is already small: the likely reason, not yet
+measured over seeds. At the margin of learning the training schedule decides
+the result more than the attack does: report the spread over seeds there.
 """),
     md("""
 ## Train your own victim
