@@ -92,14 +92,22 @@ def bki_scores(attack: AttackResult, *, scorer: Scorer = "fast", device: str | N
                use_cache: bool = True, show_progress: bool = True) -> WordScores:
     """Scores of every word of the poisoned training set under the attack's victim (cached;
     computed on ``device``, by default where the victim is)."""
-    path = cache_dir() / "scores" / f"{attack.key}-{scorer}.npz"
+    return _cached_scores(cache_dir() / "scores" / f"{attack.key}-{scorer}.npz", attack.victim,
+                          attack.poisoned.dataset.texts, scorer=scorer,
+                          device=device or attack.victim.device, use_cache=use_cache,
+                          show_progress=show_progress)
+
+
+def _cached_scores(path: Path, victim: TrainedModel, texts, *, scorer: Scorer, device: str,
+                   use_cache: bool, show_progress: bool) -> WordScores:
+    """The scores of ``texts`` under ``victim``, loaded from ``path`` or computed and saved
+    there (a damaged entry is reported and rebuilt)."""
     if use_cache and path.exists():
         try:
-            return load_scores(path, texts=attack.poisoned.dataset.texts)
+            return load_scores(path, texts=texts)
         except CacheError as e:
             _rebuilding(e)
-    scores = score_words(attack.victim.model, attack.victim.vocab, attack.poisoned.dataset.texts,
-                         scorer=scorer, device=device or attack.victim.device,
+    scores = score_words(victim.model, victim.vocab, texts, scorer=scorer, device=device,
                          show_progress=show_progress)
     if use_cache:
         save_scores(scores, path)
@@ -210,16 +218,7 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
     kept = np.flatnonzero(~defence.removed)
     ds = att.poisoned.dataset.subset(kept)
     path = cache_dir() / "scores" / f"{victim_key(data_digest(ds), att.config.train)}-fast.npz"
-    scores = None
-    if use_cache and path.exists():
-        try:
-            scores = load_scores(path, texts=ds.texts)
-        except CacheError as e:
-            _rebuilding(e)
-    if scores is None:
-        scores = score_words(model.model, model.vocab, ds.texts, show_progress=show_progress,
-                             device=model.device)
-        if use_cache:
-            save_scores(scores, path)
+    scores = _cached_scores(path, model, ds.texts, scorer="fast", device=model.device,
+                            use_cache=use_cache, show_progress=show_progress)
     return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
                           is_poison=att.poisoned.is_poison[kept], seed=seed, **options)
