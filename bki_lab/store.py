@@ -70,10 +70,12 @@ def data_digest(dataset) -> str:
 def victim_key(digest: str, config: TrainConfig) -> str:
     """The cache key of the victim trained on data with ``digest`` (`data_digest`) and
     ``config``. An LSTM victim's key leaves the ``cell`` field out: the keys of the victims
-    cached before BiGRUs existed stay valid."""
+    cached before BiGRUs existed stay valid; so does ``lr_hold`` at its default 0."""
     settings = asdict(config)
     if settings.get("cell") == "lstm":
         del settings["cell"]
+    if settings.get("lr_hold") == 0.0:
+        del settings["lr_hold"]
     return cache_key("victim", digest, settings)
 
 

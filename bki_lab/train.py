@@ -36,6 +36,7 @@ class TrainConfig:
     dropout: float = 0.5
     lr: float = 1e-3
     lr_schedule: Literal["constant", "cosine"] = "constant"   # cosine: decays to 0 by the end
+    lr_hold: float = 0.0                    # cosine: share of the steps at the full rate first
     batch_tokens: int = 3200                # padded words per minibatch (~16 IMDB reviews)
     max_batch: int = 32
     batch_size: int | None = None           # fixed texts per minibatch (overrides the two above)
@@ -73,6 +74,10 @@ class TrainConfig:
             raise ValueError(f"cell must be 'lstm', 'gru' or 'cnn', got {self.cell!r}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        if not 0 <= self.lr_hold < 1:
+            raise ValueError(f"lr_hold must be in [0, 1), got {self.lr_hold}")
+        if self.lr_hold and self.lr_schedule != "cosine":
+            raise ValueError("lr_hold delays the cosine decay: it needs lr_schedule='cosine'")
         if self.lr_schedule == "cosine" and self.early_stopping:
             raise ValueError("a cosine schedule runs over a fixed number of epochs: "
                              "use it without early stopping")
@@ -121,15 +126,19 @@ class TrainedModel:
         return predict_logits(self.model, self.encode(texts), device=device).argmax(1)
 
 
-def cosine_lr(opt: torch.optim.Optimizer, n_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Cosine decay of the learning rate from its initial value to 0 over ``n_steps``.
+def cosine_lr(opt: torch.optim.Optimizer, n_steps: int, *,
+              hold: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
+    """Cosine decay of the learning rate from its initial value to 0 over ``n_steps``,
+    after the first ``hold`` share of the steps at the full rate.
 
     With a fixed number of epochs and the last weights kept, a constant rate leaves the
     model wherever the last noisy minibatch steps took it (test accuracy swings by 2-6
     points between consecutive epochs here); decaying to 0 lets it settle.
     """
+    start = int(hold * n_steps)
+    span = max(1, n_steps - start)
     return torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, n_steps) / n_steps)))
+        opt, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(max(step - start, 0), span) / span)))
 
 
 def _split_val(n: int, fraction: float, rng: np.random.Generator):
@@ -191,7 +200,8 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
     lengths = np.array([len(s) for s in seqs])
     # the batch count per epoch depends on the lengths only, not on the shuffle
     n_steps = config.max_epochs * len(config.batches(lengths[tr_idx], np.random.default_rng(0)))
-    schedule = cosine_lr(opt, n_steps) if config.lr_schedule == "cosine" else None
+    schedule = (cosine_lr(opt, n_steps, hold=config.lr_hold) if config.lr_schedule == "cosine"
+                else None)
     val_seqs, val_y = [seqs[i] for i in val_idx], train.labels[val_idx]
 
     history, best, best_state, bad = [], (-np.inf, -np.inf), None, 0

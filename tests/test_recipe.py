@@ -177,3 +177,31 @@ def test_cosine_schedule_decays_to_zero_and_is_refused_with_early_stopping():
     b = train_victim(sentiment(30, 0), config=cfg, show_progress=False)
     assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(),
                                                  b.model.state_dict().values()))
+
+
+def test_cosine_hold_keeps_the_full_rate_then_decays_to_zero():
+    import torch
+    from bki_lab.store import victim_key
+    from bki_lab.train import cosine_lr
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], lr=1e-3)
+    sched = cosine_lr(opt, 10, hold=0.6)          # 6 steps at 1e-3, then 4 decaying
+    rates = []
+    for _ in range(10):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert rates[:7] == pytest.approx([1e-3] * 7)
+    assert rates[8] == pytest.approx(5e-4)        # halfway through the 4 decaying steps
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="lr_hold"):
+        TrainConfig(lr_hold=0.5)                  # constant schedule: nothing to delay
+    with pytest.raises(ValueError, match="lr_hold"):
+        TrainConfig(lr_schedule="cosine", lr_hold=1.0)
+    # the default leaves the cache keys of earlier victims as they were
+    base = TrainConfig(lr_schedule="cosine")
+    assert victim_key("d", base) != victim_key("d", TrainConfig(lr_schedule="cosine", lr_hold=0.5))
+    from dataclasses import asdict
+    from bki_lab.store import cache_key
+    old = {k: v for k, v in asdict(base).items() if k not in ("cell", "lr_hold")}
+    assert victim_key("d", base) == cache_key("victim", "d", old)
