@@ -71,6 +71,7 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
            "asr_before": att.attack_success_rate if row.rate > 0 else None,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "mode": cfg.mode, "epochs": cfg.train.max_epochs,
+           "train_overrides": dict(row.train),
            "word_vectors": att.victim.meta.get("word_vectors"),
            "train_source": att.split.meta.get("source"),
            "test_source": att.split.meta.get("test_source"),
@@ -189,10 +190,13 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
 
 
 def _done(rec: dict | None, row: Row, real: bool, authors: bool) -> bool:
-    """A finished record; a real defended row also needs the columns asked for (an older
-    record without them runs again, from the cached victim and scores)."""
+    """A finished record of the row as it is now (a record whose victim overrides differ
+    runs again); a real defended row also needs the columns asked for (an older record
+    without them runs again, from the cached victim and scores)."""
     if not rec or rec.get("status") != "ok":
         return False
+    if real and rec.get("train_overrides", dict(row.train)) != dict(row.train):
+        return False                    # the row's victim changed since: run it again
     if real and row.defend and row.table == "bki-table3":
         return "verdict" in rec and (not authors or "authors_keyword" in rec)
     return True

@@ -34,7 +34,7 @@ def test_attack_rows_train_the_dai2019_victim():
     row = attack_table2_rows()[5]
     cfg = make_config(dataset=row.dataset, profile="paper", trigger=row.trigger,
                       target=row.target, rate=row.rate, **dict(row.train))
-    assert cfg.train.hidden == 64
+    assert cfg.train.hidden == 64 and cfg.train.lr == 2e-3
     t3 = bki_table3_rows()[0]
     assert make_config(preset=t3.preset, profile="paper", **dict(t3.train)).train.hidden == 128
 
@@ -191,3 +191,14 @@ def test_a_report_shows_only_the_columns_its_table_measures(tmp_path):
     for absent in ("precision", "asr_after", "keyword", "verdict", "authors-code"):
         assert absent not in head, absent
     assert "paper 80.73" in page and "acc ±2 pts" in page
+
+
+def test_a_record_of_another_victim_recipe_is_not_done():
+    # a row whose victim overrides changed since its record was written runs again
+    from bki_lab.reproduce import _done
+    row = attack_table2_rows()[3]
+    rec = {"status": "ok", "train_overrides": dict(row.train)}
+    assert _done(rec, row, True, False)
+    assert not _done({**rec, "train_overrides": {"hidden": 128}}, row, True, False)
+    assert _done({"status": "ok"}, row, True, False)          # older records: as they are
+    assert not _done({"status": "error"}, row, True, False)
