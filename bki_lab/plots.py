@@ -255,8 +255,8 @@ def training_history(history: Sequence[dict], *, best_epoch: int | None = None) 
 
 def learning_curves(df: pd.DataFrame, *, rows: Sequence[str] | None = None) -> go.Figure:
     """Per-epoch test accuracy (top) and attack success rate (bottom), one column per row
-    of the study and one colour per recipe (``results/victim-curves.csv``: columns row,
-    recipe, epoch, accuracy, asr)."""
+    of the study and one colour per recipe, one line per seed when the frame has a ``seed``
+    column (``results/victim-curves.csv``: columns row, recipe, [seed,] epoch, accuracy, asr)."""
     need = {"row", "recipe", "epoch", "accuracy", "asr"}
     if not need <= set(df.columns) or df.empty:
         raise ValueError(f"learning_curves needs a non-empty frame with columns {sorted(need)}")
@@ -265,16 +265,21 @@ def learning_curves(df: pd.DataFrame, *, rows: Sequence[str] | None = None) -> g
     colours = dict(zip(recipes, px.colors.qualitative.D3))
     fig = make_subplots(rows=2, cols=len(rows), shared_xaxes=True, shared_yaxes=True,
                         subplot_titles=rows, vertical_spacing=0.08, horizontal_spacing=0.03)
+    seeds = df["seed"] if "seed" in df else pd.Series(0, index=df.index)
+    shown = set()
     for c, row in enumerate(rows, start=1):
         for recipe in recipes:
-            d = df[(df["row"] == row) & (df["recipe"] == recipe)].sort_values("epoch")
-            if d.empty:
-                continue
-            for r, col in ((1, "accuracy"), (2, "asr")):
-                fig.add_trace(go.Scatter(x=d["epoch"], y=100 * d[col], mode="lines+markers",
-                                         name=recipe, legendgroup=recipe,
-                                         showlegend=(c == 1 and r == 1),
-                                         line=dict(color=colours[recipe])), row=r, col=c)
+            mine = df[(df["row"] == row) & (df["recipe"] == recipe)]
+            for seed in sorted(seeds[mine.index].unique()):
+                d = mine[seeds[mine.index] == seed].sort_values("epoch")
+                for r, col in ((1, "accuracy"), (2, "asr")):
+                    fig.add_trace(go.Scatter(
+                        x=d["epoch"], y=100 * d[col], mode="lines+markers", name=recipe,
+                        legendgroup=recipe, showlegend=recipe not in shown,
+                        line=dict(color=colours[recipe]),
+                        hovertemplate=f"{recipe}, seed {seed}<br>epoch %{{x}}: %{{y:.1f}}%"
+                                      "<extra></extra>"), row=r, col=c)
+                    shown.add(recipe)
     fig.update_yaxes(title_text="test accuracy %", row=1, col=1)
     fig.update_yaxes(title_text="attack success rate %", range=[0, 102], row=2, col=1)
     fig.update_xaxes(title_text="epoch", row=2)

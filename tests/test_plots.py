@@ -118,6 +118,12 @@ def test_learning_curves_one_column_per_row_one_colour_per_recipe():
     assert len({t.line.color for t in fig.data}) == 2
     with pytest.raises(ValueError, match="columns"):
         plots.learning_curves(df.drop(columns="asr"))
+    # several seeds: one line each (not one line zig-zagging between them), one legend entry
+    two = pd.concat([df.assign(seed=0), df.assign(seed=1, asr=0.5)], ignore_index=True)
+    fig = plots.learning_curves(two)
+    assert len(fig.data) == 2 * 2 * 2 * 2
+    assert all(list(t.x) == [1, 2, 3] for t in fig.data)
+    assert sorted(t.name for t in fig.data if t.showlegend) == ["append", "replace"]
 
 
 def test_training_history_without_validation():
