@@ -84,8 +84,10 @@ DEVIATIONS = [
     "from the official train.csv, test texts from the official test.csv) when present, "
     "otherwise a 30,000-row sample of train.csv with test texts cut from it (recorded per row "
     "as test_source).",
-    "dai2019 rows (attack-table2) train its BiLSTM with 64 units per direction, chen_dai rows "
-    "(bki-table3) the 128 of chen_dai; both with a fully connected layer of 128.",
+    "dai2019 rows (attack-table2) train its BiLSTM with 64 units per direction and a learning "
+    "rate of 2e-3 (with 1e-3 the 1% rows learned the trigger far less than dai2019's: "
+    "length 5 to positive 47% over 5 seeds, paper 81%), chen_dai rows (bki-table3) the 128 "
+    "of chen_dai with 1e-3; both with a fully connected layer of 128.",
     "Tokenizer: lower-cased words (inner apostrophes kept, punctuation dropped, <br /> removed).",
     "dai2019 Table 3 prints identical rows for lengths 10 and 15 (a typesetting slip in the "
     "paper); both are compared as printed.",
