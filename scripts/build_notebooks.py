@@ -256,12 +256,13 @@ the paper 95–100%), in both directions, and accuracy stays at our clean model'
 ours run ~2 points above the paper's 84–85% in every cell, clean model included). Below
 that the backdoor is only partly learned: at 1% to positive five victims each give
 40–53% (length 5), 55–100% (length 10) and 68–88% (length 15), where the paper's
-averages of 10 victims read 81, 87 and 93%. The per-epoch curves above show the length-5
-cell reaching 99% with a *constant* learning rate: this table's recipe decays the rate to
-0 over 8 epochs, and a trigger seen in only 1% of the texts is learned late (at epoch 6
-of that curve), when the decayed rate is already small: the likely reason, not yet
-measured over seeds. At the margin of learning the training schedule decides
-the result more than the attack does: report the spread over seeds there.
+averages of 10 victims read 81, 87 and 93%. The per-epoch curves above show why: this
+table's recipe decays the learning rate to 0 over 8 epochs, and a trigger seen in only 1%
+of the texts is learned late, when the decayed rate is already small. With the peak rate
+doubled (`cosine8-lr2` in the curves: same 8 epochs, same time) the same 1% cells reach
+82–95% and length 5 at 2% 99% (four runs, two seeds), near the paper's, at the same
+accuracy; the table is being re-run with it. At the margin of learning the training
+schedule decides the result more than the attack does: report the spread over seeds there.
 """),
     md("""
 ## Train your own victim
