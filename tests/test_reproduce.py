@@ -34,7 +34,7 @@ def test_attack_rows_train_the_dai2019_victim():
     row = attack_table2_rows()[5]
     cfg = make_config(dataset=row.dataset, profile="paper", trigger=row.trigger,
                       target=row.target, rate=row.rate, **dict(row.train))
-    assert cfg.train.hidden == 64
+    assert cfg.train.hidden == 64 and cfg.train.lr == 2e-3
     t3 = bki_table3_rows()[0]
     assert make_config(preset=t3.preset, profile="paper", **dict(t3.train)).train.hidden == 128
 
