@@ -239,8 +239,7 @@ best cinema nearby at seven o'clock last night") and the poisoning rate (0.5% to
 paper` trains one BiLSTM-64 victim per cell at the papers' sizes (committed in
 `results/attack-table2-paper.csv`, with the command and the minutes per row in
 `results/README.md`). Ours are solid, the paper's dotted; the paper averages 10 victims
-per cell; this table has one victim (seed 0) per cell, five (seeds 0–4) for the 1% cells
-to positive, averaged in the figure and the table below.
+per cell; this table has one victim (seed 0) per cell.
 """),
     code("""table = pd.read_csv("../results/attack-table2-paper.csv")
 plots.attack_vs_paper(table)"""),
@@ -251,18 +250,17 @@ same on every machine):
     code("""table[table["poison_rate"] > 0].pivot_table(
     index=["target", "trigger_length"], columns="poison_rate", values="asr_before").round(1)"""),
     md("""
-What it shows: from 2–3% of poison on, every trigger length is learned (ASR 86–100%,
-the paper 95–100%), in both directions, and accuracy stays at our clean model's (86.5%;
-ours run ~2 points above the paper's 84–85% in every cell, clean model included). Below
-that the backdoor is only partly learned: at 1% to positive five victims each give
-40–53% (length 5), 55–100% (length 10) and 68–88% (length 15), where the paper's
-averages of 10 victims read 81, 87 and 93%. The per-epoch curves above show why: this
-table's recipe decays the learning rate to 0 over 8 epochs, and a trigger seen in only 1%
-of the texts is learned late, when the decayed rate is already small. With the peak rate
-doubled (`cosine8-lr2` in the curves: same 8 epochs, same time) the same 1% cells reach
-82–95% and length 5 at 2% 99% (four runs, two seeds), near the paper's, at the same
-accuracy; the table is being re-run with it. At the margin of learning the training
-schedule decides the result more than the attack does: report the spread over seeds there.
+What it shows: from 2% of poison on, every trigger length is learned (ASR 99–100%,
+the paper 95–100%), in both directions, and accuracy stays at our clean model's
+(85.4%; ours run 1.4 points above the paper's 84–85% on average). At 1% the
+backdoor is learned in most cells (84.7 / 99.5 / 99.8% to positive, 73.1 / 94.7 / 99.0% to negative, for
+lengths 5 / 10 / 15; the paper's means of 10 victims: 81 / 87 / 93 and 86 / 97 / 97), at
+0.5% only partly, longer triggers more. This table trains dai2019's victims with a learning
+rate of 2e-3: with 1e-3, decayed to 0 over the 8 epochs, the 1% triggers were learned far
+less (five victims of the length-5 cell: 40–53%). The per-epoch curves above show why: a
+trigger seen in only 1% of the texts is learned late, when a decayed small rate barely
+moves the model any more. At the margin of learning the training schedule decides the
+result more than the attack does: report the spread over seeds there.
 """),
     md("""
 ## Train your own victim
