@@ -265,13 +265,14 @@ def learning_curves(df: pd.DataFrame, *, rows: Sequence[str] | None = None) -> g
     colours = dict(zip(recipes, px.colors.qualitative.D3))
     fig = make_subplots(rows=2, cols=len(rows), shared_xaxes=True, shared_yaxes=True,
                         subplot_titles=rows, vertical_spacing=0.08, horizontal_spacing=0.03)
-    seeds = df["seed"] if "seed" in df else pd.Series(0, index=df.index)
+    if "seed" not in df:
+        df = df.assign(seed=0)
     shown = set()
     for c, row in enumerate(rows, start=1):
         for recipe in recipes:
             mine = df[(df["row"] == row) & (df["recipe"] == recipe)]
-            for seed in sorted(seeds[mine.index].unique()):
-                d = mine[seeds[mine.index] == seed].sort_values("epoch")
+            for seed, d in mine.groupby("seed"):
+                d = d.sort_values("epoch")
                 for r, col in ((1, "accuracy"), (2, "asr")):
                     fig.add_trace(go.Scatter(
                         x=d["epoch"], y=100 * d[col], mode="lines+markers", name=recipe,

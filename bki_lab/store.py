@@ -67,15 +67,16 @@ def data_digest(dataset) -> str:
     return h.hexdigest()
 
 
+# TrainConfig fields added after victims were first cached, with their defaults: a field at
+# its default is left out of the key, so the keys of the victims cached before it stay valid
+_LATER_FIELDS = {"cell": "lstm", "lr_hold": 0.0}
+
+
 def victim_key(digest: str, config: TrainConfig) -> str:
     """The cache key of the victim trained on data with ``digest`` (`data_digest`) and
-    ``config``. An LSTM victim's key leaves the ``cell`` field out: the keys of the victims
-    cached before BiGRUs existed stay valid; so does ``lr_hold`` at its default 0."""
-    settings = asdict(config)
-    if settings.get("cell") == "lstm":
-        del settings["cell"]
-    if settings.get("lr_hold") == 0.0:
-        del settings["lr_hold"]
+    ``config`` (the `_LATER_FIELDS` at their defaults left out)."""
+    settings = {k: v for k, v in asdict(config).items()
+                if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
     return cache_key("victim", digest, settings)
 
 
