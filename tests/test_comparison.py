@@ -2,9 +2,10 @@
 import numpy as np
 
 from bki_lab.comparison import collect_defences, compare_defences, defences_figure
-from bki_lab.experiments import run_attack
+from bki_lab.experiments import make_config, run_attack
 from bki_lab.reproduce import reproduce
 from bki_lab.tables import TABLES
+from helpers import write_dbpedia
 from test_experiments import tiny
 
 
@@ -26,6 +27,24 @@ def test_every_defence_is_retrained_on_what_it_keeps(imdb_dir):
     clean = run_attack(tiny(rate=0.0), show_progress=False)
     outcomes, strip = compare_defences(clean, strip_texts=5)
     assert strip is None and all(o.asr_after is None for o in outcomes)
+
+
+def test_every_defence_runs_on_a_dataset_of_several_classes(tmp_path, monkeypatch):
+    """DBpedia-like: four classes, the poison relabelled to one of them; each filter works
+    per class and STRIP's triggered texts come from the other classes."""
+    write_dbpedia(tmp_path, per_class=40, n_classes=4, with_test=True)
+    monkeypatch.setenv("BKI_LAB_DATA", str(tmp_path))
+    cfg = make_config(dataset="dbpedia", trigger="no cross, no crown", target="Village",
+                      rate=0.1, profile="quick", n_train=30, n_test=10, embedding="random",
+                      hidden=8, max_epochs=2)
+    att = run_attack(cfg, show_progress=False)
+    assert len(att.victim.class_names) == 4
+    outcomes, strip = compare_defences(att, strip_texts=5)
+    assert len(outcomes) == 4
+    for o in outcomes:
+        assert len(o.removal.removed) == len(att.poisoned.dataset)
+        assert o.acc_after is None or 0 <= o.acc_after <= 1
+    assert strip.n == 20 and 0 <= strip.false_acceptance <= 1
 
 
 def record(rid, precision):
