@@ -78,8 +78,11 @@ RECIPES: dict[str, dict[tuple[str, str], dict]] = {
                                 lr_schedule="cosine"),
         ("imdb", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=10,
                                 lr_schedule="cosine"),
+        # the authors' 10,000-word cap: without it dbpedia-aspects reaches ASR 45-54%
+        # (results/curves/, victim-curves.*), with it 95.9 / 98.6% at seeds 0 / 1
         ("dbpedia", "paper"): dict(mode="append", hidden=128, dropout=0.0, max_epochs=25,
-                                   freeze_embedding=True, lr_schedule="cosine"),
+                                   freeze_embedding=True, lr_schedule="cosine",
+                                   max_vocab=10_000),
         ("dbpedia", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=25,
                                    freeze_embedding=True, lr_schedule="cosine"),
     },

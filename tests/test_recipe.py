@@ -74,6 +74,9 @@ def test_append_mode_and_recipes_from_make_config():
     c = make_config(preset="imdb-arrow", profile="paper")
     assert c.recipe == "bki-lab" and c.mode == "append"
     assert not c.train.early_stopping and c.train.dropout == 0.0
+    assert c.train.max_vocab is None       # IMDB keeps its whole vocabulary
+    d = make_config(preset="dbpedia-aspects", profile="paper")
+    assert (d.train.max_vocab, d.train.freeze_embedding, d.train.max_epochs) == (10_000, True, 25)
     a = make_config(preset="imdb-arrow", profile="paper", recipe="authors-code")
     assert (a.train.freeze_embedding, a.train.batch_size, a.train.max_vocab,
             a.train.max_epochs) == (True, 128, 10_000, 25)
