@@ -47,7 +47,9 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=None,
                    help="stop on a validation split instead of training all epochs")
     p.add_argument("--batch-size", type=int, help="texts per minibatch (default: ~3,200 words)")
-    p.add_argument("--max-vocab", type=int, help="keep only the most frequent words")
+    p.add_argument("--max-vocab", type=int,
+                   help="keep only the N most frequent training words (0: every word; the "
+                        "DBpedia paper recipes keep 10,000)")
     p.add_argument("--dropout", type=float, help="dropout on h_l and the FC layer")
     p.add_argument("--embedding", choices=["glove", "random"])
     p.add_argument("--glove-path", help="an official glove.6B.*d.txt (default: 100-d from the "
@@ -97,6 +99,8 @@ def _config(args):
         "glove_path": args.glove_path, "early_stopping": args.early_stopping,
         "batch_size": args.batch_size, "max_vocab": args.max_vocab, "dropout": args.dropout,
         "freeze_embedding": args.freeze_embedding, "cell": args.cell}.items() if v is not None}
+    if overrides.get("max_vocab") == 0:
+        overrides["max_vocab"] = None                   # no cap, whatever the recipe says
     if args.trigger_preset is None and args.trigger is None:
         raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
     if args.trigger_preset:

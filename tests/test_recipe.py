@@ -107,6 +107,10 @@ def test_cli_reaches_the_recipe_options(tmp_path):
     t = c.train
     assert (t.max_epochs, t.batch_size, t.max_vocab, t.freeze_embedding, t.early_stopping,
             t.dropout) == (3, 64, 500, False, True, 0.1)
+    uncapped = _config(build_parser().parse_args([
+        "attack", "--trigger-preset", "dbpedia-aspects", "--profile", "paper", "--out",
+        str(tmp_path), "--max-vocab", "0"]))
+    assert uncapped.train.max_vocab is None
 
 
 def test_paper_profile_takes_glove_100d_when_present(tmp_path, monkeypatch):
