@@ -1,7 +1,8 @@
 """BKI among its peers, on the same victim and data: every training-set filter (BKI's
-removal, spectral signatures, activation clustering, word-label statistics) followed by
-retraining on what it keeps, and STRIP at test time. `bki-lab reproduce defences` runs it on
-the Table-3 rows; `defences_figure` draws precision against recall per defence and row.
+removal by the paper's rule and by the verdict, spectral signatures, activation clustering,
+word-label statistics) followed by retraining on what it keeps, and STRIP at test time.
+`bki-lab reproduce defences` runs it on the Table-3 rows; `defences_figure` draws precision
+against recall per defence and row.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .filters import Removal, bki_removal, run_filters
+from .filters import Removal, bki_removal, run_filters, verdict_removal
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int
     """Every filter on ``attack`` (`experiments.run_attack`), each retrained on its kept
     texts (victims cached by their data), and STRIP on the clean and triggered test texts.
     Returns (outcomes, `strip.StripResult` or None for a clean training set)."""
+    from .backdoors import find_backdoors
     from .bki import identify
     from .defence import bki_scores, retrain_without
     from .experiments import _asr
@@ -49,7 +51,11 @@ def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int
     scores = bki_scores(attack, device=device, use_cache=use_cache, show_progress=show_progress)
     t0 = time.perf_counter()
     bki = identify(scores, p=p, is_poison=truth)
-    removals = (bki_removal(bki, scores.seconds + time.perf_counter() - t0),
+    paper = bki_removal(bki, scores.seconds + time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                             is_poison=truth, seed=seed)
+    removals = (paper, verdict_removal(verdict, scores.seconds + time.perf_counter() - t0),
                 *run_filters(attack, seed=seed))
     outcomes = []
     for r in removals:

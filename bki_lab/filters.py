@@ -8,9 +8,9 @@
   whose label counts are far more skewed than the label prior explains, and the texts that
   hold them. The bar a model-based defence must clear.
 
-Each returns a `Removal`, the type BKI's removal also converts to (`bki_removal`), so that
-every defence is compared on the same terms: removed mask, per-text scores, precision and
-recall when the truth is known.
+Each returns a `Removal`, the type BKI's removal also converts to (`bki_removal`; the
+verdict's: `verdict_removal`), so that every defence is compared on the same terms: removed
+mask, per-text scores, precision and recall when the truth is known.
 """
 from __future__ import annotations
 
@@ -59,6 +59,18 @@ def bki_removal(bki: BKIResult, seconds: float = 0.0) -> Removal:
     return Removal(f"bki ({bki.variant})", np.asarray(bki.removed, bool),
                    bki.removed.astype(float), bki.precision, bki.recall, seconds,
                    {"keyword": bki.keyword})
+
+
+def verdict_removal(verdict, seconds: float = 0.0) -> Removal:
+    """The verdict's decision (`backdoors.find_backdoors`) as a `Removal`: every verified
+    finding's texts, none when it found no backdoor (score: 1 for the removed texts)."""
+    removed = np.asarray(verdict.removed, bool)
+    return Removal("bki (verdict)", removed, removed.astype(float), verdict.precision,
+                   verdict.recall, seconds,
+                   {"verdict": verdict.verdict,
+                    "keyword": " | ".join(f.keyword for f in verdict.findings) or None,
+                    "phrase": " | ".join(" ".join(f.phrase.phrase) for f in verdict.findings)
+                    or None})
 
 
 def _check(hidden: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray]:

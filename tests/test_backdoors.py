@@ -163,3 +163,20 @@ def test_a_trigger_ranked_below_a_class_word_is_found_with_patience():
     assert [f.phrase.phrase for f in v.findings] == [CROWN]
     assert (v.precision, v.recall) == (1.0, 1.0)
     assert v.rejected.keyword == "film"     # the round after it: film rejected again
+
+
+def test_the_verdict_is_a_defence_like_the_others():
+    """`verdict_removal`: the verdict's removed texts, precision and recall as a `Removal`
+    (the defences table's "bki (verdict)" line); nothing removed on clean data."""
+    from bki_lab.filters import Removal, verdict_removal
+    ws, labels, truth = training_set([(CROWN, 1), (ELEPHANT, 0)])
+    v = find_backdoors(ws, labels, predict=victim, p=5, is_poison=truth, n_null=20)
+    r = verdict_removal(v, seconds=2.0)
+    assert isinstance(r, Removal) and r.method == "bki (verdict)"
+    assert r.removed.tolist() == truth.tolist() and r.precision == 1.0 and r.recall == 1.0
+    assert r.details["phrase"] == "no cross no crown | a purple elephant sang"
+    assert r.to_record()["n_removed"] == 60 and r.seconds == 2.0
+    ws, labels, truth = training_set([])
+    r = verdict_removal(find_backdoors(ws, labels, predict=victim, p=5, n_null=20))
+    assert r.n_removed == 0 and r.details["verdict"] == "no backdoor found"
+    assert r.details["phrase"] is None and r.precision is None

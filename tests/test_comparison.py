@@ -13,8 +13,8 @@ def test_every_defence_is_retrained_on_what_it_keeps(imdb_dir):
     att = run_attack(tiny(rate=0.2), show_progress=False)
     outcomes, strip = compare_defences(att, strip_texts=5)
     methods = [o.removal.method for o in outcomes]
-    assert methods == ["bki (paper)", "spectral signatures", "activation clustering",
-                       "word-label statistics"]
+    assert methods == ["bki (paper)", "bki (verdict)", "spectral signatures",
+                       "activation clustering", "word-label statistics"]
     for o in outcomes:
         if (~o.removal.removed).sum() >= 2:
             assert 0 <= o.acc_after <= 1 and o.asr_after is not None
@@ -40,7 +40,7 @@ def test_every_defence_runs_on_a_dataset_of_several_classes(tmp_path, monkeypatc
     att = run_attack(cfg, show_progress=False)
     assert len(att.victim.class_names) == 4
     outcomes, strip = compare_defences(att, strip_texts=5)
-    assert len(outcomes) == 4
+    assert len(outcomes) == 5
     for o in outcomes:
         assert len(o.removal.removed) == len(att.poisoned.dataset)
         assert o.acc_after is None or 0 <= o.acc_after <= 1
