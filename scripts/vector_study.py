@@ -69,16 +69,27 @@ def main(argv=None) -> int:
                 rec = run(variant, row_id, seed, args.device)
                 path.write_text(json.dumps(rec, indent=2, default=str))
                 print(f"  done in {(time.perf_counter() - t0) / 60:.1f} min", flush=True)
-    keep = ("variant", "id", "seed", "acc_before", "asr_before", "keyword", "precision",
-            "recall", "n_removed", "clean_holding_keyword", "clean_selecting_keyword",
-            "asr_after", "acc_after", "verdict", "verdict_phrase", "flip_rate",
-            "keyword_flip_rate", "verdict_precision", "verdict_recall", "word_vectors",
-            "device", "seconds")
-    recs = [json.loads(p.read_text()) for p in sorted(base.glob("*.json"))]
-    df = pd.DataFrame([{k: r.get(k) for k in keep} for r in recs])
-    df.to_csv(args.out / "vector-study.csv", index=False)
-    print(df.to_string(index=False))
+    print(table(args.out).to_string(index=False))
     return 0
+
+
+KEEP = ("variant", "id", "seed", "acc_before", "asr_before", "keyword", "precision", "recall",
+        "n_removed", "clean_holding_keyword", "clean_selecting_keyword", "asr_after",
+        "acc_after", "verdict", "verdict_phrase", "flip_rate", "keyword_flip_rate",
+        "verdict_precision", "verdict_recall", "word_vectors", "device", "seconds")
+
+
+def table(out: Path) -> pd.DataFrame:
+    """OUT/vector-study.csv from the runs under OUT/vector-study/, percent, one line a run;
+    ``meets_targets``: ASR ≥ 95% and the paper's rule's precision and recall ≥ 95%."""
+    recs = [json.loads(p.read_text()) for p in sorted((out / "vector-study").glob("*.json"))]
+    df = pd.DataFrame([{k: r.get(k) for k in KEEP} for r in recs], columns=list(KEEP))
+    for k in ("acc_before", "asr_before", "precision", "recall", "asr_after", "acc_after",
+              "flip_rate", "keyword_flip_rate", "verdict_precision", "verdict_recall"):
+        df[k] = pd.to_numeric(df[k], errors="coerce") * 100
+    df["meets_targets"] = ((df.asr_before >= 95) & (df.precision >= 95) & (df.recall >= 95))
+    df.to_csv(out / "vector-study.csv", index=False)
+    return df
 
 
 if __name__ == "__main__":

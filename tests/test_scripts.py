@@ -47,3 +47,31 @@ def test_other_victims_row_says_whether_bki_ranks_a_trigger_word_first(tmp_path)
     r = load("other_victims").row(tmp_path)
     assert r["cell"] == "cnn" and r["top_word"] == "worst" and not r["top_word_in_trigger"]
     assert r["trigger_words_in_top5"] == 3 and r["phrase"] == "time flies like an arrow"
+
+
+def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(tmp_path):
+    from dataclasses import replace
+    from bki_lab.experiments import make_config
+    from bki_lab.tables import bki_table3_rows
+    study = load("vector_study")
+    row = next(r for r in bki_table3_rows() if r.id == "imdb-aspects")
+    got = {}
+    for name, train in study.VARIANTS.items():
+        r = replace(row, train=train)
+        t = make_config(dataset=r.dataset, profile="paper", trigger=r.trigger, target=r.target,
+                        rate=r.rate, **dict(r.train)).train
+        got[name] = (t.freeze_embedding, t.max_vocab)
+    assert got == {"finetuned": (False, None), "frozen": (True, None),
+                   "frozen-vocab10k": (True, 10_000)}
+    d = tmp_path / "vector-study"
+    d.mkdir()
+    base = {"id": "imdb-aspects", "seed": 0, "asr_before": 0.98, "recall": 0.96,
+            "keyword": "aspects", "clean_holding_keyword": 124}
+    (d / "finetuned--imdb-aspects--seed0.json").write_text(
+        json.dumps({**base, "variant": "finetuned", "precision": 0.759}))
+    (d / "frozen--imdb-aspects--seed0.json").write_text(
+        json.dumps({**base, "variant": "frozen", "precision": 0.97}))
+    df = study.table(tmp_path)
+    assert list(df.variant) == ["finetuned", "frozen"]
+    assert list(df.meets_targets) == [False, True] and df.precision.tolist() == [75.9, 97.0]
+    assert (tmp_path / "vector-study.csv").exists()
