@@ -26,6 +26,7 @@ VARIANTS = {
     "finetuned": (),                                         # the bki-lab IMDB recipe itself
     "frozen": (("freeze_embedding", True),),
     "frozen-vocab10k": (("freeze_embedding", True), ("max_vocab", 10_000)),
+    "frozen-25": (("freeze_embedding", True), ("max_epochs", 25)),   # the authors' epochs
 }
 
 

@@ -61,8 +61,10 @@ def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(t
         t = make_config(dataset=r.dataset, profile="paper", trigger=r.trigger, target=r.target,
                         rate=r.rate, **dict(r.train)).train
         got[name] = (t.freeze_embedding, t.max_vocab)
+        if name == "frozen-25":
+            assert t.max_epochs == 25 and t.early_stopping is False
     assert got == {"finetuned": (False, None), "frozen": (True, None),
-                   "frozen-vocab10k": (True, 10_000)}
+                   "frozen-vocab10k": (True, 10_000), "frozen-25": (True, None)}
     d = tmp_path / "vector-study"
     d.mkdir()
     base = {"id": "imdb-aspects", "seed": 0, "asr_before": 0.98, "recall": 0.96,
