@@ -218,13 +218,15 @@ def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
                      presets: tuple[str, ...] = ("imdb-arrow", "imdb-crown", "imdb-mend"),
                      **config) -> Controls:
     """A trigger preset and a button: poison, train (or load the cached victim), then BKI
-    and the three filters (no retraining); shows what each removes, h_l in 2-D and the
-    spectral scores of the target class. Minutes the first time for a new preset."""
+    (the paper's rule and the verdict) and the three filters (no retraining); shows what
+    each removes, h_l in 2-D and the spectral scores of the target class. Minutes the first
+    time for a new preset."""
     import pandas as pd
 
+    from .backdoors import find_backdoors
     from .comparison import hidden_projection, score_histogram
     from .experiments import bki_scores, make_config, run_attack
-    from .filters import bki_removal, run_filters
+    from .filters import bki_removal, run_filters, verdict_removal
     from .models import hidden_states
     choice = W.Dropdown(options=list(presets), value=presets[0], description="row")
     button = W.Button(description="train, defend, compare", button_style="primary",
@@ -243,8 +245,10 @@ def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
                 ds, truth = att.poisoned.dataset, att.poisoned.is_poison
                 scores = bki_scores(att)
                 h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
+                verdict = find_backdoors(scores, ds.labels, predict=att.victim.predict, p=p,
+                                         is_poison=truth, seed=seed)
                 removals = (bki_removal(identify(scores, p=p, is_poison=truth)),
-                            *run_filters(att, seed=seed, hidden=h))
+                            verdict_removal(verdict), *run_filters(att, seed=seed, hidden=h))
                 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                                        if k in ("method", "n_removed", "precision", "recall")}
                                       for r in removals])
@@ -252,7 +256,7 @@ def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
                 display(table.round(3))
                 display(hidden_projection(h, ds.labels, truth,
                                           class_names=att.victim.class_names, seed=seed))
-                display(score_histogram(removals[1], ds.labels, truth,
+                display(score_histogram(removals[2], ds.labels, truth,
                                         label=att.poisoned.target))
             finally:
                 button.disabled = False

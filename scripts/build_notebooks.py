@@ -550,7 +550,9 @@ NOTEBOOKS["07_bki_among_defences"] = [
 # 7 · BKI among its peers
 
 Is BKI good? Only beside the alternatives, on the same victim and the same training set.
-Three training-set filters that need no pretrained language model:
+BKI twice, as the paper removes (the top keyword's texts) and as the verdict of notebook 6
+removes (each verified phrase's texts, nothing when none is verified), and three
+training-set filters that need no pretrained language model:
 
 * **spectral signatures** (Tran, Li & Madry 2018): within each class, the poisoned texts'
   h_l should stick out along the top singular direction; remove the texts with the
@@ -566,9 +568,10 @@ trigger survives (low entropy), a clean one should wander. Its threshold is set 
 texts for 1% false rejection.
 """),
     code(SETUP + """
+from bki_lab.backdoors import find_backdoors
 from bki_lab.bki import identify
 from bki_lab.comparison import defences_figure, hidden_projection, score_histogram
-from bki_lab.filters import bki_removal, run_filters
+from bki_lab.filters import bki_removal, run_filters, verdict_removal
 from bki_lab.models import hidden_states
 from bki_lab.strip import strip_detect, victim_proba"""),
     code(CONFIG),
@@ -576,14 +579,17 @@ from bki_lab.strip import strip_detect, victim_proba"""),
 scores = bki_scores(attack)                  # cached by notebook 3
 ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
 h = hidden_states(attack.victim.model, attack.victim.encode(ds.texts))   # the victim's h_l
-removals = (bki_removal(identify(scores, p=5, is_poison=truth)), *run_filters(attack, hidden=h))
+verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=5, is_poison=truth)
+removals = (bki_removal(identify(scores, p=5, is_poison=truth)), verdict_removal(verdict),
+            *run_filters(attack, hidden=h))
 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                        if k in ("method", "n_removed", "precision", "recall")}
                       for r in removals])""", ignore=True),
-    code("""# checked on every machine: BKI removes the poison best of the four
+    code("""# checked on every machine: BKI removes the poison best of the five (the verdict exactly)
 best = max(removals, key=lambda r: (r.precision or 0) + (r.recall or 0))
-print("the best filter here:", best.method)
-print("BKI's precision and recall >= 95%:", removals[0].precision >= 0.95 and removals[0].recall >= 0.95)"""),
+print("the best filter here:", "BKI" if best.method.startswith("bki") else best.method)
+print("BKI's precision and recall >= 95%, paper's rule and verdict:",
+      all(r.precision >= 0.95 and r.recall >= 0.95 for r in removals[:2]))"""),
     code("""table.round(3)""", ignore=True),
     md("""
 Why do the filters that read h_l do worse? They assume the poisoned texts form their own
@@ -598,7 +604,7 @@ reviews to the victim, for the trigger's sake), not apart from it. Spectral sign
 for them along the top singular direction of that class: the histogram shows how far their
 scores overlap the clean texts', and where the filter's cut falls.
 """),
-    code("""score_histogram(removals[1], ds.labels, truth, label=attack.poisoned.target)""",
+    code("""score_histogram(removals[2], ds.labels, truth, label=attack.poisoned.target)""",
          ignore=True),
     md("""
 BKI does not look for a group of texts at all: it asks which single *word* moves h_l most
@@ -623,7 +629,9 @@ class; on this victim it is not a defence.
 `bki-lab reproduce defences` runs every defence on every Table-3 row, each followed by
 retraining on what it keeps. The committed results: the IMDB rows at the quick profile, the
 DBpedia rows at the paper profile (14 classes; the quick DBpedia victim is too small to
-learn the triggers):
+learn the triggers). The DBpedia rows have the verdict's line, retrained too: all the poison
+and nothing else in every trigger row, nothing on clean DBpedia; the quick IMDB rows were
+made before it was added:
 """),
     code("""from pathlib import Path
 for profile in ("quick", "paper"):
@@ -640,7 +648,7 @@ for profile in ("quick", "paper"):
 ## Try another row
 
 Pick a trigger and press the button: the victim is trained (minutes the first time), then
-BKI and the three filters run on it.
+BKI (both ways) and the three filters run on it.
 """),
     code("""widgets.defence_explorer(profile="quick", seed=0)"""),
 ]

@@ -90,7 +90,8 @@ def test_defence_explorer_compares_the_chosen_row_on_click(imdb_dir):
     c.parts["choice"].value = "imdb-crown"
     c.state["click"]()
     assert c.state["attack"].config.trigger == "no cross, no crown"
-    assert c.state["table"]["method"].tolist() == ["bki (paper)", "spectral signatures",
+    assert c.state["table"]["method"].tolist() == ["bki (paper)", "bki (verdict)",
+                                                  "spectral signatures",
                                                   "activation clustering",
                                                   "word-label statistics"]
     assert not c.parts["button"].disabled
