@@ -239,7 +239,8 @@ best cinema nearby at seven o'clock last night") and the poisoning rate (0.5% to
 paper` trains one BiLSTM-64 victim per cell at the papers' sizes (committed in
 `results/attack-table2-paper.csv`, with the command and the minutes per row in
 `results/README.md`). Ours are solid, the paper's dotted; the paper averages 10 victims
-per cell; this table has one victim (seed 0) per cell.
+per cell; this table has one victim (seed 0) per cell, five (seeds 0-4) in the two 1% cells
+where seed 0 fell more than 10 points from the paper.
 """),
     code("""table = pd.read_csv("../results/attack-table2-paper.csv")
 plots.attack_vs_paper(table)"""),
@@ -253,9 +254,11 @@ same on every machine):
 What it shows: from 2% of poison on, every trigger length is learned (ASR 99–100%,
 the paper 95–100%), in both directions, and accuracy stays at our clean model's
 (85.4%; ours run 1.4 points above the paper's 84–85% on average). At 1% the
-backdoor is learned in most cells (84.7 / 99.5 / 99.8% to positive, 73.1 / 94.7 / 99.0% to negative, for
-lengths 5 / 10 / 15; the paper's means of 10 victims: 81 / 87 / 93 and 86 / 97 / 97), at
-0.5% only partly, longer triggers more. This table trains dai2019's victims with a learning
+backdoor is learned in most cells (84.7 / 95.6 / 99.8% to positive, 81.2 / 94.7 / 99.0% to
+negative, for lengths 5 / 10 / 15; the paper's means of 10 victims: 81 / 87 / 93 and
+86 / 97 / 97), at 0.5% only partly, longer triggers more. The two cells with five seeds
+show how far one victim swings at 1%: length 10 to positive 90.2–99.9% (95.6 ± 4.5), length
+5 to negative 73.1–94.8% (81.2 ± 8.4). This table trains dai2019's victims with a learning
 rate of 2e-3: with 1e-3, decayed to 0 over the 8 epochs, the 1% triggers were learned far
 less (five victims of the length-5 cell: 40–53%). The per-epoch curves above show why: a
 trigger seen in only 1% of the texts is learned late, when a decayed small rate barely
