@@ -81,13 +81,11 @@ def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int
 def run_defences_row(row, *, profile: str, seed: int, recipe: str = "bki-lab",
                      device: str = "cpu") -> dict:
     """One row of the `defences` table: the Table-3 row's attack, then every defence."""
-    from .experiments import make_config, run_attack
+    from .experiments import run_attack
     from .runner import describe_device
     t0 = time.perf_counter()
-    cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
-                      target=row.target, rate=row.rate, seed=seed, recipe=recipe,
-                      **dict(row.train))
-    att = run_attack(cfg, show_progress=False, device=device)
+    att = run_attack(row.config(profile=profile, seed=seed, recipe=recipe), show_progress=False,
+                     device=device)
     outcomes, strip = compare_defences(att, device=device, seed=seed)
     return {"device": describe_device(device), "acc_before": att.clean_accuracy,
             "asr_before": att.attack_success_rate if row.rate > 0 else None,

@@ -61,11 +61,9 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
     if row.table == "defences":
         from .comparison import run_defences_row
         return run_defences_row(row, profile=profile, seed=seed, recipe=recipe, device=device)
-    from .experiments import make_config, run_attack, run_defence
+    from .experiments import run_attack, run_defence
     t0 = time.perf_counter()
-    cfg = make_config(dataset=row.dataset, profile=profile, trigger=row.trigger,
-                      target=row.target, rate=row.rate, seed=seed, recipe=recipe,
-                      **dict(row.train))
+    cfg = row.config(profile=profile, seed=seed, recipe=recipe)
     att = run_attack(cfg, show_progress=False, device=device)
     out = {"device": describe_device(device), "acc_before": att.clean_accuracy,
            "asr_before": att.attack_success_rate if row.rate > 0 else None,

@@ -31,6 +31,14 @@ class Row:
     paper: dict
     train: tuple = ()        # (name, value) overrides of the victim's TrainConfig
 
+    def config(self, *, profile: str, seed: int, recipe: str = "bki-lab"):
+        """The `experiments.make_config` of this row (its dataset, trigger, target, rate
+        and victim overrides) at ``profile``, ``seed`` and ``recipe``."""
+        from .config import make_config
+        return make_config(dataset=self.dataset, profile=profile, trigger=self.trigger,
+                           target=self.target, rate=self.rate, seed=seed, recipe=recipe,
+                           **dict(self.train))
+
 
 # dai2019 §V.A: "a layer of Bi-direction LSTM of 64 hidden nodes" (chen_dai: 128). The
 # learning rate 2e-3 (chen_dai rows: 1e-3): with 1e-3 decayed over the 8 epochs the 1% rows

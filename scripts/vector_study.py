@@ -31,16 +31,14 @@ VARIANTS = {
 
 
 def run(variant: str, row_id: str, seed: int, device: str) -> dict:
-    from bki_lab.experiments import make_config, poisoned_split
+    from bki_lab.experiments import poisoned_split
     from bki_lab.reproduce import run_row
     from bki_lab.tables import bki_table3_rows
     row = next(r for r in bki_table3_rows() if r.id == row_id)
     row = replace(row, train=VARIANTS[variant])
     rec = run_row(row, profile="paper", seed=seed, authors=False, device=device)
     if rec.get("keyword"):                                   # who holds the keyword, who chose it
-        cfg = make_config(dataset=row.dataset, profile="paper", trigger=row.trigger,
-                          target=row.target, rate=row.rate, seed=seed, **dict(row.train))
-        _, pois, _ = poisoned_split(cfg)
+        _, pois, _ = poisoned_split(row.config(profile="paper", seed=seed))
         holds = [rec["keyword"] in set(t) for t in pois.dataset.texts]
         clean = [h and not p for h, p in zip(holds, pois.is_poison)]
         rec["clean_holding_keyword"] = int(sum(clean))

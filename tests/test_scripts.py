@@ -51,15 +51,12 @@ def test_other_victims_row_says_whether_bki_ranks_a_trigger_word_first(tmp_path)
 
 def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(tmp_path):
     from dataclasses import replace
-    from bki_lab.experiments import make_config
     from bki_lab.tables import bki_table3_rows
     study = load("vector_study")
     row = next(r for r in bki_table3_rows() if r.id == "imdb-aspects")
     got = {}
     for name, train in study.VARIANTS.items():
-        r = replace(row, train=train)
-        t = make_config(dataset=r.dataset, profile="paper", trigger=r.trigger, target=r.target,
-                        rate=r.rate, **dict(r.train)).train
+        t = replace(row, train=train).config(profile="paper", seed=0).train
         got[name] = (t.freeze_embedding, t.max_vocab)
         if name == "frozen-25":
             assert t.max_epochs == 25 and t.early_stopping is False
