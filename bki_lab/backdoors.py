@@ -84,6 +84,11 @@ class Verdict(RemovedCounts):
     def verdict(self) -> str:
         return "backdoor" if self.findings else "no backdoor found"
 
+    @property
+    def phrases(self) -> str | None:
+        """Every finding's phrase, in the order found, joined by " | "; None when none."""
+        return " | ".join(" ".join(f.phrase.phrase) for f in self.findings) or None
+
     def to_record(self, class_names: Sequence[str] | None = None) -> dict:
         return {"verdict": self.verdict, "variant": self.variant,
                 "n_findings": len(self.findings),

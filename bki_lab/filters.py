@@ -69,8 +69,7 @@ def verdict_removal(verdict, seconds: float = 0.0) -> Removal:
                    verdict.recall, seconds,
                    {"verdict": verdict.verdict,
                     "keyword": " | ".join(f.keyword for f in verdict.findings) or None,
-                    "phrase": " | ".join(" ".join(f.phrase.phrase) for f in verdict.findings)
-                    or None})
+                    "phrase": verdict.phrases})
 
 
 def _check(hidden: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray]:

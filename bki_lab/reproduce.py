@@ -99,7 +99,7 @@ def _beyond_the_paper(att, d, *, authors: bool = True) -> dict:
     names = att.victim.class_names
     first = v.findings[0] if v.findings else v.rejected
     out = {"verdict": v.verdict, "n_findings": len(v.findings),
-           "verdict_phrase": " | ".join(" ".join(f.phrase.phrase) for f in v.findings) or None,
+           "verdict_phrase": v.phrases,
            "verdict_target": " | ".join(names[f.target] for f in v.findings) or None,
            "flip_rate": first.verification.flip_rate if first else None,
            "keyword_flip_rate": first.keyword_verification.flip_rate if first else None,
