@@ -34,29 +34,39 @@ class Outcome:
                 "retrain_seconds": self.retrain_seconds}
 
 
+def defence_removals(attack, scores, *, p: int = 5, seed: int = 0,
+                     hidden: np.ndarray | None = None) -> tuple[Removal, ...]:
+    """What every training-set defence removes from ``attack``'s training set, without
+    retraining: BKI by the paper's rule and by the verdict (from ``scores``,
+    `defence.bki_scores`; their seconds include the scoring's), then `filters.run_filters`
+    (``hidden``: the victim's h_l of the training texts, if already computed)."""
+    from .backdoors import find_backdoors
+    from .bki import identify
+    ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
+    t0 = time.perf_counter()
+    paper = bki_removal(identify(scores, p=p, is_poison=truth),
+                        scores.seconds + time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                             is_poison=truth, seed=seed)
+    return (paper, verdict_removal(verdict, scores.seconds + time.perf_counter() - t0),
+            *run_filters(attack, seed=seed, hidden=hidden))
+
+
 def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int = 0,
                      strip_texts: int = 500, use_cache: bool = True,
                      show_progress: bool = False) -> tuple[tuple[Outcome, ...], object]:
     """Every filter on ``attack`` (`experiments.run_attack`), each retrained on its kept
     texts (victims cached by their data), and STRIP on the clean and triggered test texts.
     Returns (outcomes, `strip.StripResult` or None for a clean training set)."""
-    from .backdoors import find_backdoors
-    from .bki import identify
     from .defence import bki_scores, retrain_without
     from .experiments import _asr
     from .strip import strip_detect, victim_proba
     from .train import evaluate
     device = device or attack.victim.device
-    ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
+    ds = attack.poisoned.dataset
     scores = bki_scores(attack, device=device, use_cache=use_cache, show_progress=show_progress)
-    t0 = time.perf_counter()
-    bki = identify(scores, p=p, is_poison=truth)
-    paper = bki_removal(bki, scores.seconds + time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
-                             is_poison=truth, seed=seed)
-    removals = (paper, verdict_removal(verdict, scores.seconds + time.perf_counter() - t0),
-                *run_filters(attack, seed=seed))
+    removals = defence_removals(attack, scores, p=p, seed=seed)
     outcomes = []
     for r in removals:
         t0 = time.perf_counter()

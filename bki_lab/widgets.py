@@ -223,10 +223,8 @@ def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
     time for a new preset."""
     import pandas as pd
 
-    from .backdoors import find_backdoors
-    from .comparison import hidden_projection, score_histogram
+    from .comparison import defence_removals, hidden_projection, score_histogram
     from .experiments import bki_scores, make_config, run_attack
-    from .filters import bki_removal, run_filters, verdict_removal
     from .models import hidden_states
     choice = W.Dropdown(options=list(presets), value=presets[0], description="row")
     button = W.Button(description="train, defend, compare", button_style="primary",
@@ -245,10 +243,7 @@ def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
                 ds, truth = att.poisoned.dataset, att.poisoned.is_poison
                 scores = bki_scores(att)
                 h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
-                verdict = find_backdoors(scores, ds.labels, predict=att.victim.predict, p=p,
-                                         is_poison=truth, seed=seed)
-                removals = (bki_removal(identify(scores, p=p, is_poison=truth)),
-                            verdict_removal(verdict), *run_filters(att, seed=seed, hidden=h))
+                removals = defence_removals(att, scores, p=p, seed=seed, hidden=h)
                 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                                        if k in ("method", "n_removed", "precision", "recall")}
                                       for r in removals])

@@ -571,10 +571,7 @@ trigger survives (low entropy), a clean one should wander. Its threshold is set 
 texts for 1% false rejection.
 """),
     code(SETUP + """
-from bki_lab.backdoors import find_backdoors
-from bki_lab.bki import identify
-from bki_lab.comparison import defences_figure, hidden_projection, score_histogram
-from bki_lab.filters import bki_removal, run_filters, verdict_removal
+from bki_lab.comparison import defence_removals, defences_figure, hidden_projection, score_histogram
 from bki_lab.models import hidden_states
 from bki_lab.strip import strip_detect, victim_proba"""),
     code(CONFIG),
@@ -582,9 +579,7 @@ from bki_lab.strip import strip_detect, victim_proba"""),
 scores = bki_scores(attack)                  # cached by notebook 3
 ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
 h = hidden_states(attack.victim.model, attack.victim.encode(ds.texts))   # the victim's h_l
-verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=5, is_poison=truth)
-removals = (bki_removal(identify(scores, p=5, is_poison=truth)), verdict_removal(verdict),
-            *run_filters(attack, hidden=h))
+removals = defence_removals(attack, scores, p=5, hidden=h)   # BKI twice, then the filters
 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                        if k in ("method", "n_removed", "precision", "recall")}
                       for r in removals])""", ignore=True),
