@@ -56,6 +56,8 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                                         "data directory on the paper profile, else bundled 50-d)")
     p.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the word vectors fixed (default: the recipe's)")
+    p.add_argument("--embedding-lr", type=float,
+                   help="fine-tuned vectors' learning rate as a share of the rest's (default 1)")
     p.add_argument("--cell", choices=["lstm", "gru", "cnn"],
                    help="the victim (default lstm: the papers' BiLSTM; gru: a BiGRU; cnn: a "
                         "CNN of widths 3, 4, 5 with --hidden filters each, BKI on its pooled "
@@ -98,7 +100,8 @@ def _config(args):
         "hidden": args.hidden, "max_epochs": args.epochs, "embedding": args.embedding,
         "glove_path": args.glove_path, "early_stopping": args.early_stopping,
         "batch_size": args.batch_size, "max_vocab": args.max_vocab, "dropout": args.dropout,
-        "freeze_embedding": args.freeze_embedding, "cell": args.cell}.items() if v is not None}
+        "freeze_embedding": args.freeze_embedding, "embedding_lr": args.embedding_lr,
+        "cell": args.cell}.items() if v is not None}
     if overrides.get("max_vocab") == 0:
         overrides["max_vocab"] = None                   # no cap, whatever the recipe says
     if args.trigger_preset is None and args.trigger is None:

@@ -31,6 +31,7 @@ class TrainConfig:
     glove_path: str | None = None          # None: bundled GloVe 6B 50-d
     embed_dim: int = 50                     # used when embedding == "random"
     freeze_embedding: bool = False
+    embedding_lr: float = 1.0               # the vectors' learning rate, a share of `lr`
     hidden: int = 128
     fc: int = 128
     dropout: float = 0.5
@@ -70,6 +71,9 @@ class TrainConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not self.embedding_lr > 0:
+            raise ValueError(f"embedding_lr must be > 0 (frozen vectors: freeze_embedding=True), "
+                             f"got {self.embedding_lr}")
         if self.cell not in ("lstm", "gru", "cnn"):
             raise ValueError(f"cell must be 'lstm', 'gru' or 'cnn', got {self.cell!r}")
         if self.lr_schedule not in ("constant", "cosine"):
@@ -141,6 +145,17 @@ def cosine_lr(opt: torch.optim.Optimizer, n_steps: int, *,
         opt, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(max(step - start, 0), span) / span)))
 
 
+def _param_groups(model: nn.Module, config: TrainConfig) -> list[dict]:
+    """Adam's parameter groups: the trainable weights at ``lr``, the word vectors (when
+    fine-tuned) at ``embedding_lr * lr``; one group when the two rates are the same."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    emb = model.embedding.weight
+    if config.embedding_lr == 1.0 or not emb.requires_grad:
+        return [{"params": trainable}]
+    return [{"params": [p for p in trainable if p is not emb]},
+            {"params": [emb], "lr": config.lr * config.embedding_lr}]
+
+
 def _split_val(n: int, fraction: float, rng: np.random.Generator):
     perm = rng.permutation(n)
     n_val = max(1, int(round(fraction * n)))
@@ -195,7 +210,7 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
             model.embedding.weight.copy_(torch.from_numpy(init.matrix))
     model.embedding.weight.requires_grad_(not config.freeze_embedding)
     model.to(device)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    opt = torch.optim.Adam(_param_groups(model, config), lr=config.lr)
     loss_fn = nn.CrossEntropyLoss()
     lengths = np.array([len(s) for s in seqs])
     # the batch count per epoch depends on the lengths only, not on the shuffle

@@ -27,7 +27,12 @@ VARIANTS = {
     "frozen": (("freeze_embedding", True),),
     "frozen-vocab10k": (("freeze_embedding", True), ("max_vocab", 10_000)),
     "frozen-25": (("freeze_embedding", True), ("max_epochs", 25)),   # the authors' epochs
+    # fine-tuned, but the vectors learn at a share of the rate of the rest
+    "emb-lr-0.3": (("embedding_lr", 0.3),),
+    "emb-lr-0.1": (("embedding_lr", 0.1),),
+    "emb-lr-0.03": (("embedding_lr", 0.03),),
 }
+RARE = 0.03         # the screen's trigger words: in fewer than 3% of the clean training texts
 
 
 def run(variant: str, row_id: str, seed: int, device: str) -> dict:
@@ -46,6 +51,66 @@ def run(variant: str, row_id: str, seed: int, device: str) -> dict:
     return {"variant": variant, "id": row_id, "seed": seed, **rec}
 
 
+def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1000,
+           p: int = 5) -> dict:
+    """A cheap look at a variant before a full row: train (or load) the victim, measure
+    accuracy and ASR, and score only the texts that hold a rare trigger word plus
+    ``sample`` others. Only a text holding a word can select it, so each rare trigger
+    word's count, mean score and g(k), and the precision and recall of the paper's rule if
+    it were the keyword, are exact; the best other word's g(k) is estimated from the sample
+    (its counts scaled up to all texts without a rare trigger word)."""
+    import numpy as np
+
+    from bki_lab.bki import build_dictionary, select_suspicious
+    from bki_lab.experiments import run_attack
+    from bki_lab.scoring import score_words
+    from bki_lab.tables import bki_table3_rows
+    row = replace(next(r for r in bki_table3_rows() if r.id == row_id), train=VARIANTS[variant])
+    t0 = time.perf_counter()
+    att = run_attack(row.config(profile="paper", seed=seed), device=device, show_progress=False)
+    texts, pois = att.poisoned.dataset.texts, np.asarray(att.poisoned.is_poison, bool)
+    clean_texts = [set(t) for t, q in zip(texts, pois) if not q]
+    rare = [w for w in dict.fromkeys(att.backdoor.trigger)
+            if sum(w in t for t in clean_texts) < RARE * len(clean_texts)]
+    holds = np.array([any(w in t for w in rare) for t in texts])
+    others = np.flatnonzero(~holds)
+    sampled = np.sort(np.random.default_rng(seed).choice(others, min(sample, len(others)),
+                                                         replace=False))
+    idx = np.concatenate([np.flatnonzero(holds), sampled])
+    scores = score_words(att.victim.model, att.victim.vocab, [texts[i] for i in idx],
+                         device=device, show_progress=False)
+    sus = select_suspicious(scores, p=p)
+    in_holders = np.arange(len(idx)) < holds.sum()
+    per_word = []
+    for w in rare:
+        chose = np.array([w in {x for _, x, _ in sus.of(i)} for i in range(len(idx))])
+        chose_poison = int((chose & pois[idx]).sum())
+        per_word.append({"word": w, "clean_holding": int(sum(w in t for t in clean_texts)),
+                         "clean_selecting": int((chose & ~pois[idx]).sum()),
+                         "poison_selecting": chose_poison,
+                         "precision": chose_poison / chose.sum() if chose.any() else None,
+                         "recall": chose_poison / pois.sum()})
+    d_h = build_dictionary(sus.restricted(in_holders)).set_index("word")
+    d_s = build_dictionary(sus.restricted(~in_holders)).set_index("word")
+    for r in per_word:
+        r["g"] = float(d_h.g.get(r["word"], 0.0))
+    weight = len(others) / max(1, len(sampled))
+    both = d_h[["num", "mean"]].join(d_s[["num", "mean"]], how="outer", lsuffix="_h",
+                                     rsuffix="_s").fillna(0.0)
+    num = both.num_h + weight * both.num_s
+    mean = (both.num_h * both.mean_h + weight * both.num_s * both.mean_s) / num
+    g_est = (mean * np.log10(num)).drop(index=[w for w in rare if w in both.index])
+    best = max(per_word, key=lambda r: r["g"]) if per_word else None
+    return {"variant": variant, "id": row_id, "seed": seed,
+            "acc_before": att.clean_accuracy, "asr_before": att.attack_success_rate,
+            "rare_trigger_words": rare, "texts_scored": int(len(idx)), "words": per_word,
+            "best_trigger_word": best and best["word"], "best_g": best and best["g"],
+            "precision": best and best["precision"], "recall": best and best["recall"],
+            "other_word": str(g_est.idxmax()), "other_g_estimate": float(g_est.max()),
+            "word_vectors": att.victim.meta.get("word_vectors"),
+            "device": device, "seconds": time.perf_counter() - t0}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,8 +119,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", nargs="+", default=["imdb-aspects", "imdb-attention"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--screen", action="store_true",
+                    help="only the victim and the trigger words' selections (`screen`), "
+                         "under OUT/vector-study/screen/, table OUT/vector-screen.csv")
     args = ap.parse_args(argv)
-    base = args.out / "vector-study"
+    base = args.out / "vector-study" / ("screen" if args.screen else "")
     base.mkdir(parents=True, exist_ok=True)
     for variant in args.variants:
         for row_id in args.rows:
@@ -65,11 +133,33 @@ def main(argv=None) -> int:
                     continue
                 print(f"{variant}, {row_id}, seed {seed}: running", flush=True)
                 t0 = time.perf_counter()
-                rec = run(variant, row_id, seed, args.device)
+                rec = (screen if args.screen else run)(variant, row_id, seed, args.device)
                 path.write_text(json.dumps(rec, indent=2, default=str))
                 print(f"  done in {(time.perf_counter() - t0) / 60:.1f} min", flush=True)
-    print(table(args.out).to_string(index=False))
+    print((screen_table if args.screen else table)(args.out).to_string(index=False))
     return 0
+
+
+SCREEN_KEEP = ("variant", "id", "seed", "acc_before", "asr_before", "best_trigger_word",
+               "best_g", "other_word", "other_g_estimate", "precision", "recall",
+               "clean_holding", "clean_selecting", "texts_scored", "word_vectors", "seconds")
+
+
+def screen_table(out: Path) -> pd.DataFrame:
+    """OUT/vector-screen.csv from the screens under OUT/vector-study/screen/, percent;
+    ``keyword_likely``: the best rare trigger word's g(k) above the estimate of every other
+    word's."""
+    rows = []
+    for path in sorted((out / "vector-study" / "screen").glob("*.json")):
+        r = json.loads(path.read_text())
+        best = next((w for w in r["words"] if w["word"] == r["best_trigger_word"]), {})
+        rows.append({k: r.get(k, best.get(k)) for k in SCREEN_KEEP})
+    df = pd.DataFrame(rows, columns=list(SCREEN_KEEP))
+    for k in ("acc_before", "asr_before", "precision", "recall"):
+        df[k] = pd.to_numeric(df[k], errors="coerce") * 100
+    df["keyword_likely"] = df.best_g > df.other_g_estimate
+    df.to_csv(out / "vector-screen.csv", index=False)
+    return df
 
 
 KEEP = ("variant", "id", "seed", "acc_before", "asr_before", "keyword", "precision", "recall",

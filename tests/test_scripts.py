@@ -57,11 +57,13 @@ def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(t
     got = {}
     for name, train in study.VARIANTS.items():
         t = replace(row, train=train).config(profile="paper", seed=0).train
-        got[name] = (t.freeze_embedding, t.max_vocab)
+        got[name] = (t.freeze_embedding, t.max_vocab, t.embedding_lr)
         if name == "frozen-25":
             assert t.max_epochs == 25 and t.early_stopping is False
-    assert got == {"finetuned": (False, None), "frozen": (True, None),
-                   "frozen-vocab10k": (True, 10_000), "frozen-25": (True, None)}
+    assert got == {"finetuned": (False, None, 1.0), "frozen": (True, None, 1.0),
+                   "frozen-vocab10k": (True, 10_000, 1.0), "frozen-25": (True, None, 1.0),
+                   "emb-lr-0.3": (False, None, 0.3), "emb-lr-0.1": (False, None, 0.1),
+                   "emb-lr-0.03": (False, None, 0.03)}
     d = tmp_path / "vector-study"
     d.mkdir()
     base = {"id": "imdb-aspects", "seed": 0, "asr_before": 0.98, "recall": 0.96,
@@ -74,3 +76,25 @@ def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(t
     assert list(df.variant) == ["finetuned", "frozen"]
     assert list(df.meets_targets) == [False, True] and df.precision.tolist() == [75.9, 97.0]
     assert (tmp_path / "vector-study.csv").exists()
+
+
+def test_vector_screen_table_compares_the_trigger_word_with_the_best_other_word(tmp_path):
+    study = load("vector_study")
+    d = tmp_path / "vector-study" / "screen"
+    d.mkdir(parents=True)
+    words = [{"word": "aspects", "clean_holding": 124, "clean_selecting": 56,
+              "poison_selecting": 198, "precision": 198 / 254, "recall": 0.99, "g": 1.2},
+             {"word": "includes", "clean_holding": 90, "clean_selecting": 3,
+              "poison_selecting": 20, "precision": 20 / 23, "recall": 0.1, "g": 0.4}]
+    base = {"id": "imdb-aspects", "seed": 0, "acc_before": 0.86, "asr_before": 0.99,
+            "words": words, "best_trigger_word": "aspects", "best_g": 1.2,
+            "precision": 198 / 254, "recall": 0.99, "other_word": "worst"}
+    (d / "emb-lr-0.1--imdb-aspects--seed0.json").write_text(
+        json.dumps({**base, "variant": "emb-lr-0.1", "other_g_estimate": 1.5}))
+    (d / "finetuned--imdb-aspects--seed0.json").write_text(
+        json.dumps({**base, "variant": "finetuned", "other_g_estimate": 0.9}))
+    df = study.screen_table(tmp_path)
+    assert list(df.variant) == ["emb-lr-0.1", "finetuned"]
+    assert list(df.keyword_likely) == [False, True]
+    assert df.clean_selecting.tolist() == [56, 56] and round(df.precision[0], 1) == 78.0
+    assert (tmp_path / "vector-screen.csv").exists()

@@ -113,3 +113,27 @@ def test_a_bigru_victim_learns_and_is_cached_as_one(tmp_path):
     np.testing.assert_array_equal(again.predict(test.texts), victim.predict(test.texts))
     with pytest.raises(ValueError):
         TrainConfig(cell="rnn")
+
+
+def test_embedding_lr_scales_the_vectors_step_only():
+    """Adam's first step moves every weight with a gradient by ~its learning rate: one
+    step on one batch moves the vectors by lr * embedding_lr and the rest by lr."""
+    from dataclasses import replace
+
+    from bki_lab.glove import glove_embedding, load_glove
+    train = sentiment(16, 3)
+    one_step = replace(TINY, embedding="glove", max_epochs=1, batch_size=len(train))
+    default = train_victim(train, config=one_step, show_progress=False)
+    init = glove_embedding(default.vocab, load_glove(None), seed=0).matrix
+    moved = {}
+    for share in (1.0, 0.1):
+        victim = train_victim(train, config=replace(one_step, embedding_lr=share),
+                              show_progress=False)
+        moved[share] = np.abs(victim.model.embedding.weight.detach().numpy() - init).max()
+    assert moved[1.0] == pytest.approx(one_step.lr, rel=1e-3)
+    assert moved[0.1] == pytest.approx(one_step.lr * 0.1, rel=1e-3)
+    same = train_victim(train, config=replace(one_step, embedding_lr=1.0), show_progress=False)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in
+               zip(same.model.state_dict().values(), default.model.state_dict().values()))
+    with pytest.raises(ValueError, match="embedding_lr"):
+        TrainConfig(embedding_lr=0.0)
