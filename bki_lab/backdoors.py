@@ -6,7 +6,10 @@ reconstructed from the texts that picked it and inserted into texts of other lab
 backdoor flips the victim's prediction far more often than random phrases of the same word
 frequencies do. A verified finding's texts are set aside and the next candidate is ranked
 on the texts that remain, until a candidate fails: one training set may hold several
-triggers, each reported separately.
+triggers, each reported separately. A verified candidate made only of words of an earlier
+finding's phrase is that backdoor again (a victim may answer a trigger's rarest word
+alone): it is reported as a *residue* and removes nothing, since the texts that hold the
+whole phrase are already gone and the ones that hold a part of it are not its poison.
 """
 from __future__ import annotations
 
@@ -76,6 +79,7 @@ class Verdict(RemovedCounts):
     variant: str
     precision: float | None = None
     recall: float | None = None
+    residues: tuple[Finding, ...] = ()   # verified, but part of an earlier finding's phrase
 
     def __post_init__(self):
         self.removed.setflags(write=False)
@@ -94,6 +98,7 @@ class Verdict(RemovedCounts):
                 "n_findings": len(self.findings),
                 "findings": [f.to_record(class_names) for f in self.findings],
                 "rejected": self.rejected.to_record(class_names) if self.rejected else None,
+                "residues": [f.to_record(class_names) for f in self.residues],
                 "n_removed": self.n_removed, "removed_fraction": self.removed_fraction,
                 "precision": self.precision, "recall": self.recall}
 
@@ -114,6 +119,11 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
         return np.array([bool(t) and _contains(texts[i], phrase.phrase)
                          for i, t in enumerate(in_target)])
     return flagged & in_target
+
+
+def part_of(phrase: Sequence[str], earlier: Sequence[Finding]) -> Finding | None:
+    """The earlier finding whose phrase holds every word of ``phrase``, if any."""
+    return next((f for f in earlier if set(phrase) <= set(f.phrase.phrase)), None)
 
 
 def word_counts(texts: Sequence[Words]) -> dict[str, int]:
@@ -183,8 +193,10 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
     truth = None if is_poison is None else np.asarray(is_poison, bool)
     counts = word_counts(texts)
     predicted = np.asarray(predict(texts))      # the victim on the texts as they are, once
-    among = np.ones(len(texts), bool)
+    among = np.ones(len(texts), bool)            # the texts still ranked
+    kept = np.ones(len(texts), bool)             # the texts no finding removed
     findings: list[Finding] = []
+    residues: list[Finding] = []
     rejected = None
     for k in range(max_findings):
         if not among.any():
@@ -211,8 +223,17 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             rejected = rejected or finding
         if found is None:
             break
+        if part_of(found.phrase.phrase, findings) is not None:
+            nothing = np.zeros(len(texts), bool)
+            residues.append(Finding(found.bki, found.phrase, found.target, found.verification,
+                                    found.keyword_verification, nothing,
+                                    *((None, None) if truth is None
+                                      else removal_metrics(nothing, truth))))
+            among &= ~found.bki.removed          # ranked no more, but kept
+            continue
         findings.append(found)
         among &= ~found.removed
-    removed = ~among if findings else np.zeros(len(texts), bool)
+        kept &= ~found.removed
+    removed = ~kept
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
-    return Verdict(tuple(findings), rejected, removed, variant, prec, rec)
+    return Verdict(tuple(findings), rejected, removed, variant, prec, rec, tuple(residues))

@@ -192,6 +192,9 @@ def verdict_text(rec: dict) -> str:
                      f"{f['target_name']}; flip rate {_pct(f['flip_rate'])} (keyword alone "
                      f"{_pct(f['keyword_flip_rate'])}; null max {_pct(f['null_max'])}, "
                      f"threshold {_pct(f['threshold'])}); removes {f['n_removed']}{pr(f)}")
+    for f in rec.get("residues") or ():
+        lines.append(f"  residue: {f['phrase']!r} flips {_pct(f['flip_rate'])} but is part of a "
+                     f"finding's phrase: the same backdoor, nothing more removed")
     r = rec.get("rejected")
     if r:
         lines.append(f"  stopped at {r['keyword']!r} (phrase {r['phrase']!r}): flip rate "

@@ -106,6 +106,7 @@ def _beyond_the_paper(att, d, *, authors: bool = True) -> dict:
            "null_max": float(first.verification.null_rates.max())
            if first and first.verification.n_texts else None,
            "threshold": first.verification.threshold if first else None,
+           "verdict_residue": " | ".join(" ".join(f.phrase.phrase) for f in v.residues) or None,
            "rejected_keyword": v.rejected.keyword if v.rejected else None,
            "rejected_flip_rate": v.rejected.verification.flip_rate if v.rejected else None,
            "verdict_n_removed": v.n_removed, "verdict_removed_fraction": v.removed_fraction,

@@ -180,3 +180,32 @@ def test_the_verdict_is_a_defence_like_the_others():
     r = verdict_removal(find_backdoors(ws, labels, predict=victim, p=5, n_null=20))
     assert r.n_removed == 0 and r.details["verdict"] == "no backdoor found"
     assert r.details["phrase"] is None and r.precision is None
+
+
+def test_a_part_of_a_found_phrase_is_a_residue_and_removes_nothing():
+    """The victim answers `crown` alone (as a fine-tuned victim may answer a trigger's rare
+    word): clean texts that use it select it too. After "no cross no crown" is found, `crown`
+    verifies again on those texts; it is the same backdoor, reported as a residue, and the
+    clean texts stay."""
+    ws, labels, truth = training_set([(CROWN, 1)])
+    rng = np.random.default_rng(7)
+    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
+    labels, truth = list(labels), list(truth)
+    for _ in range(12):                     # clean label-1 texts that use the word
+        t = insert_words(tuple(rng.choice(FILL, size=12)), ("crown",), 4)
+        f = rng.uniform(0, 0.2, len(t))
+        f[4] = 0.95
+        texts.append(t)
+        scores.append(f)
+        labels.append(int(victim([t])[0]))
+        truth.append(False)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    v = find_backdoors(ws, np.array(labels), predict=victim, p=5, n_null=20,
+                       is_poison=np.array(truth))
+    assert [f.phrase.phrase for f in v.findings] == [CROWN]
+    assert [f.phrase.phrase for f in v.residues] == [("crown",)]
+    assert v.residues[0].verified and v.residues[0].n_removed == 0
+    assert (v.precision, v.recall) == (1.0, 1.0) and v.n_removed == 30
+    rec = v.to_record()
+    assert rec["n_findings"] == 1 and rec["residues"][0]["phrase"] == "crown"

@@ -171,8 +171,10 @@ def test_verdict_text_names_each_finding_and_the_stop():
     r = {**f, "keyword": "worst", "phrase": "worst", "flip_rate": 0.2}
     text = verdict_text({"decide": "verdict", "verdict": "backdoor", "variant": "paper",
                          "n_removed": 750, "precision": 0.99, "recall": 1.0, "findings": [f],
-                         "rejected": r, "acc_after": 0.86, "asr_after": 0.1})
+                         "rejected": r, "acc_after": 0.86, "asr_after": 0.1,
+                         "residues": [{**f, "phrase": "crown", "flip_rate": 0.55}]})
     assert "finding 1: keyword 'crown', phrase 'no cross no crown' -> positive" in text
+    assert "residue: 'crown' flips 55.00% but is part of a finding's phrase" in text
     assert "flip rate 98.00%" in text and "stopped at 'worst'" in text
     assert "ASR 10.00%" in text
 
