@@ -95,8 +95,8 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     for r in per_word:
         r["g"] = float(d_h.g.get(r["word"], 0.0))
     weight = len(others) / max(1, len(sampled))
-    both = d_h[["num", "mean"]].join(d_s[["num", "mean"]], how="outer", lsuffix="_h",
-                                     rsuffix="_s").fillna(0.0)
+    both = (d_h[["num", "mean"]].add_suffix("_h")
+            .join(d_s[["num", "mean"]].add_suffix("_s"), how="outer").fillna(0.0))
     num = both.num_h + weight * both.num_s
     mean = (both.num_h * both.mean_h + weight * both.num_s * both.mean_s) / num
     g_est = (mean * np.log10(num)).drop(index=[w for w in rare if w in both.index])
