@@ -113,6 +113,9 @@ def _beyond_cells(r) -> list[str]:
     if r["verdict"] == "backdoor":
         v = (f"{html.escape(str(r.get('verdict_phrase')))} → "
              f"{html.escape(str(r.get('verdict_target')))} ({_num(r.get('flip_rate'))}%)")
+        if isinstance(r.get("verdict_residue"), str):
+            v += (f"<br><span class=paper>residue: {html.escape(r['verdict_residue'])} "
+                  f"(nothing more removed)</span>")
     else:
         v = (f"no backdoor found<br><span class=paper>{html.escape(str(r.get('rejected_keyword')))}"
              f" flips {_num(r.get('rejected_flip_rate'))}%</span>")

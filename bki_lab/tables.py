@@ -149,7 +149,7 @@ def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
                 line[f"paper_{k}"] = row.paper[k]
         for k in ("keyword", "keyword_in_trigger", "phrase", "n_removed", "n_poison",
                   "verdict", "n_findings", "verdict_phrase", "verdict_target",
-                  "verdict_n_removed", "rejected_keyword", "authors_keyword",
+                  "verdict_residue", "verdict_n_removed", "rejected_keyword", "authors_keyword",
                   "authors_target", "authors_n_removed", "trigger_length",
                   "seconds", "scoring_seconds", "test_source"):
             line[k] = rec.get(k)

@@ -149,6 +149,14 @@ def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
     page = write_report(df, tmp_path / "r.html", table="bki-table3", profile="quick",
                         deviations=[]).read_text()
     assert "authors-code: key" in page and out["verdict"] in page
+    assert "verdict_residue" in out
+    residue = collect([{"id": "imdb-arrow", "seed": 0, "status": "ok", "verdict": "backdoor",
+                        "verdict_phrase": "time flies like an arrow", "verdict_residue": "arrow"}],
+                      rows)
+    assert residue["verdict_residue"].iloc[0] == "arrow"
+    page = write_report(residue, tmp_path / "s.html", table="bki-table3", profile="quick",
+                        deviations=[]).read_text()
+    assert "residue: arrow (nothing more removed)" in page
 
 
 def test_bki_multi_collects_one_line_per_trigger(tmp_path):
