@@ -14,7 +14,7 @@ whole phrase are already gone and the ones that hold a part of it are not its po
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Literal, Sequence
 
 import numpy as np
@@ -163,7 +163,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         variant: ``"paper"`` (Algorithm 1's dictionary) or ``"authors-code"`` (the released
             code's, `authors.py`; needs ``spans`` from `authors.score_spans`).
         is_poison: the truth, when known, for precision and recall.
-        max_findings: stop after this many verified findings.
+        max_findings: stop after this many rounds (a round ends in a verified finding or
+            a residue: a verified candidate made only of words of an earlier finding's
+            phrase, reported in ``Verdict.residues`` and removing nothing).
         patience: candidates tried in rank order, each verified, before concluding that
             none is a backdoor. A trigger whose impact is split over several of its words
             (e.g. "no cross, no crown") can rank just below a class word such as `film`.
@@ -224,11 +226,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         if found is None:
             break
         if part_of(found.phrase.phrase, findings) is not None:
-            nothing = np.zeros(len(texts), bool)
-            residues.append(Finding(found.bki, found.phrase, found.target, found.verification,
-                                    found.keyword_verification, nothing,
-                                    *((None, None) if truth is None
-                                      else removal_metrics(nothing, truth))))
+            residues.append(replace(found, removed=np.zeros(len(texts), bool),
+                                    precision=None, recall=None))
             among &= ~found.bki.removed          # ranked no more, but kept
             continue
         findings.append(found)
