@@ -81,7 +81,7 @@ class DefenceResult:
         if self.verdict is not None:
             v = self.verdict.to_record(a.victim.class_names)
             rec.update(decide="verdict", **{k: v[k] for k in (
-                "verdict", "findings", "rejected", "n_removed", "removed_fraction",
+                "verdict", "findings", "residues", "rejected", "n_removed", "removed_fraction",
                 "precision", "recall")})
         else:
             rec["decide"] = "paper"

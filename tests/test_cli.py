@@ -142,7 +142,7 @@ def test_defend_prints_the_verdict_and_writes_the_findings(imdb_dir, tmp_path, c
                  "--out", str(out), *TINY]) == 0
     res = json.loads((out / "bki.json").read_text())
     assert res["decide"] == "verdict" and res["verdict"] in ("backdoor", "no backdoor found")
-    assert isinstance(res["findings"], list)
+    assert isinstance(res["findings"], list) and isinstance(res["residues"], list)
     for f in res["findings"]:
         assert {"keyword", "phrase", "target_name", "flip_rate", "keyword_flip_rate",
                 "threshold", "n_removed", "precision", "recall"} <= set(f)
