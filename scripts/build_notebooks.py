@@ -240,7 +240,8 @@ paper` trains one BiLSTM-64 victim per cell at the papers' sizes (committed in
 `results/attack-table2-paper.csv`, with the command and the minutes per row in
 `results/README.md`). Ours are solid, the paper's dotted; the paper averages 10 victims
 per cell; this table has one victim (seed 0) per cell, five (seeds 0-4) in the two 1% cells
-where seed 0 fell more than 10 points from the paper.
+where seed 0's ASR fell more than 10 points from the paper, three (seeds 0-2) in the five
+cells where seed 0's accuracy was more than 2 points above the paper's.
 """),
     code("""table = pd.read_csv("../results/attack-table2-paper.csv")
 plots.attack_vs_paper(table)"""),
@@ -254,7 +255,7 @@ same on every machine):
 What it shows: from 2% of poison on, every trigger length is learned (ASR 99–100%,
 the paper 95–100%), in both directions, and accuracy stays at our clean model's
 (85.4%; ours run 1.4 points above the paper's 84–85% on average). At 1% the
-backdoor is learned in most cells (84.7 / 95.6 / 99.8% to positive, 81.2 / 94.7 / 99.0% to
+backdoor is learned in most cells (84.7 / 95.6 / 99.8% to positive, 81.2 / 94.7 / 99.5% to
 negative, for lengths 5 / 10 / 15; the paper's means of 10 victims: 81 / 87 / 93 and
 86 / 97 / 97), at 0.5% only partly, longer triggers more. The two cells with five seeds
 show how far one victim swings at 1%: length 10 to positive 90.2–99.9% (95.6 ± 4.5), length
