@@ -628,9 +628,8 @@ class; on this victim it is not a defence.
 `bki-lab reproduce defences` runs every defence on every Table-3 row, each followed by
 retraining on what it keeps. The committed results: the IMDB rows at the quick profile, the
 DBpedia rows and imdb-aspects at the paper profile (14 classes; the quick DBpedia victim is
-too small to learn the triggers). The paper-profile rows have the verdict's line, retrained
-too: all the poison and nothing else in every trigger row, nothing on clean DBpedia; the
-quick IMDB rows were made before it was added:
+too small to learn the triggers). Every row has the verdict's line too, retrained like the
+others:
 """),
     code("""from pathlib import Path
 for profile in ("quick", "paper"):
