@@ -55,6 +55,25 @@ def training_set(plants, n_clean=300, seed=0, miss=0):
     return ws, np.array(labels), np.array(truth)
 
 
+def with_clean_uses(ws, labels, truth, word, *, n, at, seed):
+    """The training set plus ``n`` clean 12-word texts holding ``word`` at ``at``, where it
+    scores highest (labelled by `victim`)."""
+    rng = np.random.default_rng(seed)
+    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
+    labels, truth = list(labels), list(truth)
+    for _ in range(n):
+        t = insert_words(tuple(rng.choice(FILL, size=12)), (word,), at)
+        f = rng.uniform(0, 0.2, len(t))
+        f[at] = 0.95
+        texts.append(t)
+        scores.append(f)
+        labels.append(int(victim([t])[0]))
+        truth.append(False)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    return ws, np.array(labels), np.array(truth)
+
+
 def test_two_triggers_are_found_verified_and_removed_then_the_loop_stops():
     ws, labels, truth = training_set([(CROWN, 1), (ELEPHANT, 0)])
     v = find_backdoors(ws, labels, predict=victim, p=5, is_poison=truth, n_null=20)
@@ -142,21 +161,8 @@ def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor():
 
 
 def test_a_trigger_ranked_below_a_class_word_is_found_with_patience():
-    ws, labels, truth = training_set([(CROWN, 1)])
-    rng = np.random.default_rng(5)
-    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
-    labels, truth = list(labels), list(truth)
-    for _ in range(80):                    # 'film': frequent and high-scoring, but harmless
-        t = insert_words(tuple(rng.choice(FILL, size=12)), ("film",), 3)
-        f = rng.uniform(0, 0.2, len(t))
-        f[3] = 0.95
-        texts.append(t)
-        scores.append(f)
-        labels.append(int(victim([t])[0]))
-        truth.append(False)
-    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
-    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
-    labels, truth = np.array(labels), np.array(truth)
+    # 'film': frequent and high-scoring, but harmless
+    ws, labels, truth = with_clean_uses(*training_set([(CROWN, 1)]), "film", n=80, at=3, seed=5)
     hasty = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, patience=1)
     assert hasty.verdict == "no backdoor found" and hasty.rejected.keyword == "film"
     v = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, is_poison=truth)
@@ -187,22 +193,9 @@ def test_a_part_of_a_found_phrase_is_a_residue_and_removes_nothing():
     word): clean texts that use it select it too. After "no cross no crown" is found, `crown`
     verifies again on those texts; it is the same backdoor, reported as a residue, and the
     clean texts stay."""
-    ws, labels, truth = training_set([(CROWN, 1)])
-    rng = np.random.default_rng(7)
-    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
-    labels, truth = list(labels), list(truth)
-    for _ in range(12):                     # clean label-1 texts that use the word
-        t = insert_words(tuple(rng.choice(FILL, size=12)), ("crown",), 4)
-        f = rng.uniform(0, 0.2, len(t))
-        f[4] = 0.95
-        texts.append(t)
-        scores.append(f)
-        labels.append(int(victim([t])[0]))
-        truth.append(False)
-    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
-    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
-    v = find_backdoors(ws, np.array(labels), predict=victim, p=5, n_null=20,
-                       is_poison=np.array(truth))
+    # 12 clean label-1 texts that use the word
+    ws, labels, truth = with_clean_uses(*training_set([(CROWN, 1)]), "crown", n=12, at=4, seed=7)
+    v = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, is_poison=truth)
     assert [f.phrase.phrase for f in v.findings] == [CROWN]
     assert [f.phrase.phrase for f in v.residues] == [("crown",)]
     assert v.residues[0].verified and v.residues[0].n_removed == 0
