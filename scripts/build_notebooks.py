@@ -627,7 +627,7 @@ class; on this victim it is not a defence.
 
 `bki-lab reproduce defences` runs every defence on every Table-3 row, each followed by
 retraining on what it keeps. The committed results: the IMDB rows at the quick profile, the
-DBpedia rows and imdb-aspects at the paper profile (14 classes; the quick DBpedia victim is
+DBpedia rows, imdb-aspects and imdb-sack at the paper profile (14 classes; the quick DBpedia victim is
 too small to learn the triggers). Every row has the verdict's line too, retrained like the
 others:
 """),
