@@ -90,8 +90,8 @@ class Verdict(RemovedCounts):
 
     @property
     def phrases(self) -> str | None:
-        """Every finding's phrase, in the order found, joined by " | "; None when none."""
-        return " | ".join(" ".join(f.phrase.phrase) for f in self.findings) or None
+        """Every finding's phrase, in the order found (`joined_phrases`)."""
+        return joined_phrases(self.findings)
 
     def to_record(self, class_names: Sequence[str] | None = None) -> dict:
         return {"verdict": self.verdict, "variant": self.variant,
@@ -119,6 +119,11 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
         return np.array([bool(t) and _contains(texts[i], phrase.phrase)
                          for i, t in enumerate(in_target)])
     return flagged & in_target
+
+
+def joined_phrases(findings: Sequence[Finding]) -> str | None:
+    """The findings' phrases joined by " | "; None when there are none."""
+    return " | ".join(" ".join(f.phrase.phrase) for f in findings) or None
 
 
 def part_of(phrase: Sequence[str], earlier: Sequence[Finding]) -> Finding | None:

@@ -91,7 +91,7 @@ def _beyond_the_paper(att, d, *, authors: bool = True) -> dict:
     """The verdict (the paper's dictionary, verified) and the authors' variant on the same
     victim; neither retrains (the row's retraining is the paper's rule)."""
     from .authors import identify_authors
-    from .backdoors import find_backdoors
+    from .backdoors import find_backdoors, joined_phrases
     from .experiments import authors_spans
     ds, truth = att.poisoned.dataset, att.poisoned.is_poison
     t0 = time.perf_counter()
@@ -106,7 +106,7 @@ def _beyond_the_paper(att, d, *, authors: bool = True) -> dict:
            "null_max": float(first.verification.null_rates.max())
            if first and first.verification.n_texts else None,
            "threshold": first.verification.threshold if first else None,
-           "verdict_residue": " | ".join(" ".join(f.phrase.phrase) for f in v.residues) or None,
+           "verdict_residue": joined_phrases(v.residues),
            "rejected_keyword": v.rejected.keyword if v.rejected else None,
            "rejected_flip_rate": v.rejected.verification.flip_rate if v.rejected else None,
            "verdict_n_removed": v.n_removed, "verdict_removed_fraction": v.removed_fraction,
