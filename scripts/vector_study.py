@@ -61,7 +61,7 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     (its counts scaled up to all texts without a rare trigger word)."""
     import numpy as np
 
-    from bki_lab.bki import build_dictionary, select_suspicious
+    from bki_lab.bki import build_dictionary, identify, select_suspicious
     from bki_lab.experiments import run_attack
     from bki_lab.scoring import score_words
     from bki_lab.tables import bki_table3_rows
@@ -70,8 +70,8 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     att = run_attack(row.config(profile="paper", seed=seed), device=device, show_progress=False)
     texts, pois = att.poisoned.dataset.texts, np.asarray(att.poisoned.is_poison, bool)
     clean_texts = [set(t) for t, q in zip(texts, pois) if not q]
-    rare = [w for w in dict.fromkeys(att.backdoor.trigger)
-            if sum(w in t for t in clean_texts) < RARE * len(clean_texts)]
+    holding = {w: sum(w in t for t in clean_texts) for w in dict.fromkeys(att.backdoor.trigger)}
+    rare = [w for w, n in holding.items() if n < RARE * len(clean_texts)]
     holds = np.array([any(w in t for w in rare) for t in texts])
     others = np.flatnonzero(~holds)
     sampled = np.sort(np.random.default_rng(seed).choice(others, min(sample, len(others)),
@@ -82,14 +82,12 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     sus = select_suspicious(scores, p=p)
     in_holders = np.arange(len(idx)) < holds.sum()
     per_word = []
-    for w in rare:
-        chose = np.array([w in {x for _, x, _ in sus.of(i)} for i in range(len(idx))])
-        chose_poison = int((chose & pois[idx]).sum())
-        per_word.append({"word": w, "clean_holding": int(sum(w in t for t in clean_texts)),
-                         "clean_selecting": int((chose & ~pois[idx]).sum()),
-                         "poison_selecting": chose_poison,
-                         "precision": chose_poison / chose.sum() if chose.any() else None,
-                         "recall": chose_poison / pois.sum()})
+    for w in rare:       # every poisoned text holds the trigger, so all of them were scored
+        chose = identify(scores, p=p, keyword=w, among=in_holders, is_poison=pois[idx])
+        per_word.append({"word": w, "clean_holding": holding[w],
+                         "clean_selecting": int((chose.removed & ~pois[idx]).sum()),
+                         "poison_selecting": int((chose.removed & pois[idx]).sum()),
+                         "precision": chose.precision, "recall": chose.recall})
     d_h = build_dictionary(sus.restricted(in_holders)).set_index("word")
     d_s = build_dictionary(sus.restricted(~in_holders)).set_index("word")
     for r in per_word:
