@@ -75,8 +75,8 @@ def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, n: int, device) ->
         return np.zeros(0, np.float32), np.zeros(0, np.float32)
     H2 = 2 * model.hidden
 
-    def h(seqs):                     # h of each id list; the empty text's h is 0
-        out = torch.zeros(len(seqs), H2, device=device)
+    def h(seqs):                     # h of each id list; the empty text's: `empty_hidden`
+        out = model.empty_hidden(device).expand(len(seqs), H2).clone()
         keep = [k for k, s in enumerate(seqs) if len(s)]
         if keep:
             out[keep] = model.last_hidden(*pad_batch([seqs[k] for k in keep], device))
@@ -127,7 +127,8 @@ def score_spans(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
 
     ``fast`` reuses the full text's states (as `scoring.score_words` does) and gets the
     prefix term from one forward pass and one restarting backward pass; ``reference`` runs
-    the model on every cut text. The two agree to float rounding.
+    the model on every cut text. The two agree to float rounding. A model with
+    ``pre_pad`` (the Keras input) is always scored by the reference.
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n (the n-gram size) must be an integer >= 1, got {n!r}")
@@ -138,6 +139,8 @@ def score_spans(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
                          f"the BiLSTM's states); this victim is a {model.cell!r}: use "
                          "variant='paper'")
     t0 = time.perf_counter()
+    if getattr(model, "pre_pad", None) is not None:
+        scorer = "reference"
     max_rows = max_rows or default_rows(device)
     was, home = model.training, next(model.parameters()).device
     model.eval().to(device)

@@ -58,6 +58,10 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                    help="keep the word vectors fixed (default: the recipe's)")
     p.add_argument("--embedding-lr", type=float,
                    help="fine-tuned vectors' learning rate as a share of the rest's (default 1)")
+    p.add_argument("--pre-pad", type=int, metavar="N",
+                   help="the BKI authors' Keras input: every text pre-padded (or cut) to N ids "
+                        "and read without a mask (0: exact lengths, the default; slower, and "
+                        "BKI then scores with the reference scorer)")
     p.add_argument("--cell", choices=["lstm", "gru", "cnn"],
                    help="the victim (default lstm: the papers' BiLSTM; gru: a BiGRU; cnn: a "
                         "CNN of widths 3, 4, 5 with --hidden filters each, BKI on its pooled "
@@ -101,9 +105,11 @@ def _config(args):
         "glove_path": args.glove_path, "early_stopping": args.early_stopping,
         "batch_size": args.batch_size, "max_vocab": args.max_vocab, "dropout": args.dropout,
         "freeze_embedding": args.freeze_embedding, "embedding_lr": args.embedding_lr,
-        "cell": args.cell}.items() if v is not None}
+        "cell": args.cell, "pre_pad": args.pre_pad}.items() if v is not None}
     if overrides.get("max_vocab") == 0:
         overrides["max_vocab"] = None                   # no cap, whatever the recipe says
+    if overrides.get("pre_pad") == 0:
+        overrides["pre_pad"] = None                     # exact lengths
     if args.trigger_preset is None and args.trigger is None:
         raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
     if args.trigger_preset:

@@ -82,6 +82,11 @@ class CNNClassifier(nn.Module):
         """h_l: (batch, filters x widths), the ReLU'd maximum of each filter over positions."""
         return torch.cat([torch.relu(y.amax(2)) for y in self.windows(ids, lengths)], dim=1)
 
+    def empty_hidden(self, device=None) -> torch.Tensor:
+        """h_l of the empty text, (1, filters x widths): zero (no window to pool)."""
+        device = next(self.parameters()).device if device is None else device
+        return torch.zeros(1, self.repr_size, device=device)
+
     def head(self, h: torch.Tensor) -> torch.Tensor:
         """Logits from h_l."""
         return self.out(self.drop(torch.relu(self.fc(self.drop(h)))))

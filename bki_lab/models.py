@@ -29,14 +29,23 @@ class BiLSTMClassifier(nn.Module):
         dropout: dropout on h_l and on the fully connected layer (training only).
         cell: ``"lstm"`` (the papers') or ``"gru"`` (a BiGRU: h_l is its final states; the
             same exact scorers apply).
+        pre_pad: None (exact variable lengths) or the BKI authors' Keras input: every text
+            pre-padded with id 0 (or cut to its last ``pre_pad`` words) to ``pre_pad`` ids
+            and read without a mask, so the forward direction reads the padding before the
+            text and the backward one after it (``pad_sequences(maxlen=pre_pad)``,
+            ``mask_zero=False``). The fast scorers do not apply; `score_words` then uses
+            the reference scorer.
     """
 
     def __init__(self, vocab_size: int, n_classes: int, *, embed_dim: int = 50,
-                 hidden: int = 128, fc: int = 128, dropout: float = 0.0, cell: str = "lstm"):
+                 hidden: int = 128, fc: int = 128, dropout: float = 0.0, cell: str = "lstm",
+                 pre_pad: int | None = None):
         super().__init__()
         if cell not in ("lstm", "gru"):
             raise ValueError(f"cell must be 'lstm' or 'gru', got {cell!r}")
-        self.hidden, self.cell = hidden, cell
+        if pre_pad is not None and pre_pad < 1:
+            raise ValueError(f"pre_pad must be None or >= 1, got {pre_pad}")
+        self.hidden, self.cell, self.pre_pad = hidden, cell, pre_pad
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
         self.fwd = rnn(embed_dim, hidden, batch_first=True)
@@ -59,6 +68,8 @@ class BiLSTMClassifier(nn.Module):
         Returns:
             (batch, 2 * hidden)
         """
+        if self.pre_pad is not None:
+            ids, lengths = self._pre_padded(ids, lengths)
         batch, time = ids.shape
         rows = torch.arange(batch, device=ids.device)
         last = lengths.to(ids.device) - 1                                   # (batch,)
@@ -67,6 +78,25 @@ class BiLSTMClassifier(nn.Module):
         rev = torch.where(t <= last[:, None], last[:, None] - t, t)         # reverse within length
         out_b, _ = self.bwd(self.embedding(ids.gather(1, rev)))             # (batch, time, hidden)
         return torch.cat([out_f[rows, last], out_b[rows, last]], dim=1)
+
+    def empty_hidden(self, device=None) -> torch.Tensor:
+        """h_l of the empty text, (1, 2 * hidden): the zero initial state, or with
+        ``pre_pad`` the state after reading ``pre_pad`` padding ids (what Keras sees)."""
+        device = next(self.parameters()).device if device is None else device
+        if self.pre_pad is None:
+            return torch.zeros(1, self.repr_size, device=device)
+        one = torch.ones(1, dtype=torch.long, device=device)
+        return self.last_hidden(torch.zeros_like(one)[None], one)
+
+    def _pre_padded(self, ids: torch.Tensor, lengths: torch.Tensor):
+        """Right-padded ids -> each text's last ``pre_pad`` ids right-aligned after id-0
+        padding, all of length ``pre_pad``."""
+        width = self.pre_pad
+        lengths = lengths.to(ids.device)
+        src = torch.arange(width, device=ids.device)[None, :] - width + lengths[:, None]
+        taken = ids.gather(1, src.clamp(0, ids.shape[1] - 1))
+        return (torch.where(src >= 0, taken, torch.zeros_like(taken)),
+                torch.full_like(lengths, width))
 
     def head(self, h: torch.Tensor) -> torch.Tensor:
         """Logits from h_l: (batch, 2*hidden) -> (batch, n_classes)."""

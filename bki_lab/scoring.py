@@ -82,8 +82,8 @@ class WordScores:
 def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, device, chunk: int) -> np.ndarray:
     L = len(ids)
     full = model.last_hidden(*pad_batch([ids], device))                  # (1, 2H)
-    if L == 1:                      # deleting the only word leaves the empty text: h_l = 0
-        return full.abs().amax(1).cpu().numpy()
+    if L == 1:                      # deleting the only word leaves the empty text
+        return (full - model.empty_hidden(device)).abs().amax(1).cpu().numpy()
     out = []
     for start in range(0, L, chunk):
         variants = [np.delete(ids, j) for j in range(start, min(L, start + chunk))]
@@ -248,11 +248,14 @@ def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
     f(w_ij) = ||h_l(x_i) - h_l(x_ij)||_inf, with x_ij the text without word j and h_l the
     BiLSTM's forward ⊕ backward final state; the model is in eval mode, without autograd.
     Deleting the only word of a one-word text leaves the empty text, whose h_l is the zero
-    initial state.
+    initial state (`empty_hidden`; with ``pre_pad``, the state after the padding alone).
 
     Args:
         scorer: ``"fast"`` (state reuse, texts batched) or ``"reference"`` (a forward pass
             per deleted word, batched per text). Both give the same scores to ~1e-6.
+            A model with ``pre_pad`` (the Keras input) is always scored by the reference
+            (deleting a word adds a padding step before the text, so no state is shared);
+            the result's ``scorer`` says so.
         device: ``"cpu"`` or ``"cuda"``.
         max_rows: fast scorer's bucket size in (texts x longest length) variant rows;
             None: `default_rows` (~4k rows keep a step's gates in cache on CPU; a GPU
@@ -265,6 +268,8 @@ def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
     if precision not in ("float32", "float64"):
         raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
     t0 = time.perf_counter()
+    if getattr(model, "pre_pad", None) is not None:
+        scorer = "reference"
     max_rows = max_rows or default_rows(device)
     was, home = model.training, next(model.parameters()).device
     if precision == "float64":

@@ -69,7 +69,7 @@ def data_digest(dataset) -> str:
 
 # TrainConfig fields added after victims were first cached, with their defaults: a field at
 # its default is left out of the key, so the keys of the victims cached before it stay valid
-_LATER_FIELDS = {"cell": "lstm", "lr_hold": 0.0, "embedding_lr": 1.0}
+_LATER_FIELDS = {"cell": "lstm", "lr_hold": 0.0, "embedding_lr": 1.0, "pre_pad": None}
 
 
 def victim_key(digest: str, config: TrainConfig) -> str:

@@ -50,6 +50,7 @@ class TrainConfig:
     max_vocab: int | None = None            # keep the most frequent words (authors: 10,000)
     grad_clip: float = 5.0
     cell: Literal["lstm", "gru", "cnn"] = "lstm"   # gru: a BiGRU; cnn: a CNN, `hidden` filters per width
+    pre_pad: int | None = None              # the authors' Keras input: pre-padded to this, no mask
     seed: int = 0
 
     def __post_init__(self):
@@ -76,6 +77,10 @@ class TrainConfig:
                              f"got {self.embedding_lr}")
         if self.cell not in ("lstm", "gru", "cnn"):
             raise ValueError(f"cell must be 'lstm', 'gru' or 'cnn', got {self.cell!r}")
+        if self.pre_pad is not None and self.pre_pad < 1:
+            raise ValueError(f"pre_pad must be None or >= 1, got {self.pre_pad}")
+        if self.pre_pad is not None and self.cell == "cnn":
+            raise ValueError("pre_pad is the BiLSTM's Keras input; the CNN reads exact lengths")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if not 0 <= self.lr_hold < 1:
@@ -92,7 +97,8 @@ class TrainConfig:
             return CNNClassifier(vocab_size, n_classes, embed_dim=embed_dim, filters=self.hidden,
                                  fc=self.fc, dropout=self.dropout)
         return BiLSTMClassifier(vocab_size, n_classes, embed_dim=embed_dim, hidden=self.hidden,
-                                fc=self.fc, dropout=self.dropout, cell=self.cell)
+                                fc=self.fc, dropout=self.dropout, cell=self.cell,
+                                pre_pad=self.pre_pad)
 
     def batches(self, lengths: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """One epoch's minibatches (indices into ``lengths``), shuffled by ``rng``."""

@@ -31,6 +31,8 @@ VARIANTS = {
     "emb-lr-0.3": (("embedding_lr", 0.3),),
     "emb-lr-0.1": (("embedding_lr", 0.1),),
     "emb-lr-0.03": (("embedding_lr", 0.03),),
+    # the authors' Keras input: every review pre-padded to 500 ids, read without a mask
+    "prepad-500": (("pre_pad", 500),),
 }
 RARE = 0.03         # the screen's trigger words: in fewer than 3% of the clean training texts
 

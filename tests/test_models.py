@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 import torch
 
-from bki_lab.models import hidden_states, length_buckets, pad_batch, predict_logits
+from bki_lab.models import BiLSTMClassifier, hidden_states, length_buckets, pad_batch, predict_logits
 from helpers import random_model
 
 
@@ -49,3 +50,28 @@ def test_batched_helpers_keep_input_order():
             one = pad_batch([seqs[i]])
             np.testing.assert_allclose(h[i], m.last_hidden(*one)[0].numpy(), atol=1e-6)
             np.testing.assert_allclose(logits[i], m(*one)[0].numpy(), atol=1e-6)
+
+
+def test_pre_pad_reads_the_keras_input():
+    """pre_pad=N is the authors' Keras input: N - L padding ids before the text (or its last
+    N words), read without a mask, whatever the batch's own padding."""
+    m = random_model(vocab_size=30, embed_dim=5, hidden=6)
+    keras = BiLSTMClassifier(30, 2, embed_dim=5, hidden=6, pre_pad=12)
+    keras.load_state_dict(m.state_dict())
+    keras.eval()
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(1, 30, size=n) for n in (1, 4, 12, 15)]
+    with torch.no_grad():
+        batch = keras.last_hidden(*pad_batch(seqs))
+        for i, s in enumerate(seqs):
+            kept = s[-12:]
+            by_hand = np.concatenate([np.zeros(12 - len(kept), dtype=np.int64), kept])
+            want = m.last_hidden(*pad_batch([by_hand]))[0]        # exact-length model, 12 ids
+            torch.testing.assert_close(batch[i], want, atol=1e-6, rtol=0)
+        # the padding changes the state: not the exact-length model's answer
+        assert not torch.allclose(batch[1], m.last_hidden(*pad_batch([seqs[1]]))[0], atol=1e-3)
+        torch.testing.assert_close(keras.empty_hidden(),
+                                   m.last_hidden(*pad_batch([np.zeros(12, dtype=np.int64)])))
+        assert torch.equal(m.empty_hidden(), torch.zeros(1, 12))
+    with pytest.raises(ValueError, match="pre_pad"):
+        BiLSTMClassifier(30, 2, pre_pad=0)

@@ -102,16 +102,16 @@ def test_cli_reaches_the_recipe_options(tmp_path):
         "attack", "--trigger-preset", "imdb-arrow", "--out", str(tmp_path), "--mode", "replace",
         "--recipe", "authors-code", "--epochs", "3", "--batch-size", "64", "--max-vocab", "500",
         "--no-freeze-embedding", "--early-stopping", "--position", "start", "--dropout", "0.1",
-        "--embedding-lr", "0.3"])
+        "--embedding-lr", "0.3", "--pre-pad", "500"])
     c = _config(args)
     assert c.mode == "replace" and c.position == "start" and c.recipe == "authors-code"
     t = c.train
     assert (t.max_epochs, t.batch_size, t.max_vocab, t.freeze_embedding, t.early_stopping,
-            t.dropout, t.embedding_lr) == (3, 64, 500, False, True, 0.1, 0.3)
+            t.dropout, t.embedding_lr, t.pre_pad) == (3, 64, 500, False, True, 0.1, 0.3, 500)
     uncapped = _config(build_parser().parse_args([
         "attack", "--trigger-preset", "dbpedia-aspects", "--profile", "paper", "--out",
-        str(tmp_path), "--max-vocab", "0"]))
-    assert uncapped.train.max_vocab is None
+        str(tmp_path), "--max-vocab", "0", "--pre-pad", "0"]))
+    assert uncapped.train.max_vocab is None and uncapped.train.pre_pad is None
 
 
 def test_paper_profile_takes_glove_100d_when_present(tmp_path, monkeypatch):
@@ -211,7 +211,10 @@ def test_cosine_hold_keeps_the_full_rate_then_decays_to_zero():
     assert victim_key("d", base) != victim_key("d", TrainConfig(lr_schedule="cosine", lr_hold=0.5))
     from dataclasses import asdict
     from bki_lab.store import cache_key
-    old = {k: v for k, v in asdict(base).items() if k not in ("cell", "lr_hold", "embedding_lr")}
+    old = {k: v for k, v in asdict(base).items()
+           if k not in ("cell", "lr_hold", "embedding_lr", "pre_pad")}
     assert victim_key("d", base) == cache_key("victim", "d", old)
     assert victim_key("d", base) != victim_key("d", TrainConfig(lr_schedule="cosine",
                                                                 embedding_lr=0.1))
+    assert victim_key("d", base) != victim_key("d", TrainConfig(lr_schedule="cosine",
+                                                                pre_pad=500))

@@ -109,3 +109,27 @@ def test_fast_equals_reference_for_a_bigru():
         f = score_spans(model, vocab, texts, n=n, show_progress=False)
         np.testing.assert_allclose(f.deletion, r.deletion, atol=1e-5, rtol=0)
         np.testing.assert_allclose(f.prefix, r.prefix, atol=1e-5, rtol=0)
+
+
+def test_a_pre_padded_model_is_scored_by_its_definition():
+    """With the Keras input (pre_pad) no state is shared between a text and its deletions:
+    `score_words` asked for "fast" uses the reference, which follows the definition,
+    including the one-word text whose deletion leaves only padding."""
+    from bki_lab.models import BiLSTMClassifier
+    texts = random_texts(6, 9, 3)
+    vocab = build_vocab(texts)
+    m = BiLSTMClassifier(len(vocab), 2, embed_dim=6, hidden=8, pre_pad=10)
+    m.load_state_dict(random_model(len(vocab), seed=3).state_dict())
+    m.eval()
+    s = score_words(m, vocab, texts, scorer="fast", show_progress=False)
+    assert s.scorer == "reference"
+    with torch.no_grad():
+        for i, t in enumerate(texts):
+            h = m.last_hidden(*pad_batch([vocab.encode(t)]))[0]
+            for j in range(len(t)):
+                d = delete_word(t, j)
+                hj = m.last_hidden(*pad_batch([vocab.encode(d)]))[0] if d else m.empty_hidden()[0]
+                assert s.of(i)[j] == pytest.approx(float((h - hj).abs().max()), abs=1e-6)
+    assert s.scores.max() > 0.05
+    one = [i for i, t in enumerate(texts) if len(t) == 1]
+    assert one and all(s.of(i)[0] > 0 for i in one)

@@ -57,13 +57,15 @@ def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(t
     got = {}
     for name, train in study.VARIANTS.items():
         t = replace(row, train=train).config(profile="paper", seed=0).train
-        got[name] = (t.freeze_embedding, t.max_vocab, t.embedding_lr)
+        got[name] = (t.freeze_embedding, t.max_vocab, t.embedding_lr, t.pre_pad)
         if name == "frozen-25":
             assert t.max_epochs == 25 and t.early_stopping is False
-    assert got == {"finetuned": (False, None, 1.0), "frozen": (True, None, 1.0),
-                   "frozen-vocab10k": (True, 10_000, 1.0), "frozen-25": (True, None, 1.0),
-                   "emb-lr-0.3": (False, None, 0.3), "emb-lr-0.1": (False, None, 0.1),
-                   "emb-lr-0.03": (False, None, 0.03)}
+    assert got == {"finetuned": (False, None, 1.0, None), "frozen": (True, None, 1.0, None),
+                   "frozen-vocab10k": (True, 10_000, 1.0, None),
+                   "frozen-25": (True, None, 1.0, None), "emb-lr-0.3": (False, None, 0.3, None),
+                   "emb-lr-0.1": (False, None, 0.1, None),
+                   "emb-lr-0.03": (False, None, 0.03, None),
+                   "prepad-500": (False, None, 1.0, 500)}
     d = tmp_path / "vector-study"
     d.mkdir()
     base = {"id": "imdb-aspects", "seed": 0, "asr_before": 0.98, "recall": 0.96,

@@ -137,3 +137,19 @@ def test_embedding_lr_scales_the_vectors_step_only():
                zip(same.model.state_dict().values(), default.model.state_dict().values()))
     with pytest.raises(ValueError, match="embedding_lr"):
         TrainConfig(embedding_lr=0.0)
+
+
+def test_a_pre_padded_victim_learns_and_is_cached_as_one(tmp_path):
+    """The authors' Keras input (``pre_pad``) trains, predicts through its padding and
+    comes back from the cache with it."""
+    train, test = sentiment(240, 0), sentiment(120, 1)
+    cfg = TrainConfig(**{**TINY.__dict__, "pre_pad": 24})
+    victim = train_victim(train, config=cfg, show_progress=False)
+    assert victim.model.pre_pad == 24 and evaluate(victim, test).accuracy > 0.9
+    save_victim(victim, tmp_path / "v")
+    again = load_victim(tmp_path / "v")
+    assert again.model.pre_pad == 24 and again.config.pre_pad == 24
+    np.testing.assert_array_equal(again.predict(test.texts), victim.predict(test.texts))
+    for bad in ({"pre_pad": 0}, {"pre_pad": 10, "cell": "cnn"}):
+        with pytest.raises(ValueError, match="pre_pad"):
+            TrainConfig(**bad)
