@@ -627,8 +627,8 @@ class; on this victim it is not a defence.
 
 `bki-lab reproduce defences` runs every defence on every Table-3 row, each followed by
 retraining on what it keeps. The committed results: the IMDB rows at the quick profile, the
-DBpedia rows, imdb-aspects and imdb-sack at the paper profile (14 classes; the quick DBpedia victim is
-too small to learn the triggers). Every row has the verdict's line too, retrained like the
+DBpedia rows and five IMDB rows (aspects, attention, crown, mend, sack) at the paper profile (14
+classes; the quick DBpedia victim is too small to learn the triggers). Every row has the verdict's line too, retrained like the
 others:
 """),
     code("""from pathlib import Path
@@ -637,7 +637,8 @@ for profile in ("quick", "paper"):
     if path.exists():
         df = pd.read_csv(path)
         print(f"{profile} profile: {df['id'].nunique()} rows")
-        display(df.round(1))
+        with pd.option_context("display.max_rows", len(df)):
+            display(df.round(1))
         display(defences_figure(df))
     else:
         print(f"not run yet: bki-lab reproduce defences --profile {profile} --out results")""",
