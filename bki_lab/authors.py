@@ -29,7 +29,7 @@ import torch
 from .bki import BKIResult, Suspicious, removal_metrics
 from .models import BiLSTMClassifier, encode_texts, length_buckets, pad_batch
 from .progress import progress
-from .scoring import _aligned, _resume_direction, default_rows, without_tf32
+from .scoring import _aligned, _resume_direction, applicable, default_rows, without_tf32
 from .text import Vocab, Words
 
 
@@ -76,8 +76,10 @@ def _reference_text(model: BiLSTMClassifier, ids: np.ndarray, n: int, device) ->
     H2 = 2 * model.hidden
 
     def h(seqs):                     # h of each id list; the empty text's: `empty_hidden`
-        out = model.empty_hidden(device).expand(len(seqs), H2).clone()
+        out = torch.empty(len(seqs), H2, device=device)
         keep = [k for k, s in enumerate(seqs) if len(s)]
+        if len(keep) < len(seqs):    # only the prefix list holds the empty text
+            out[[k for k, s in enumerate(seqs) if not len(s)]] = model.empty_hidden(device)
         if keep:
             out[keep] = model.last_hidden(*pad_batch([seqs[k] for k in keep], device))
         return out
@@ -139,8 +141,7 @@ def score_spans(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
                          f"the BiLSTM's states); this victim is a {model.cell!r}: use "
                          "variant='paper'")
     t0 = time.perf_counter()
-    if getattr(model, "pre_pad", None) is not None:
-        scorer = "reference"
+    scorer = applicable(scorer, model)
     max_rows = max_rows or default_rows(device)
     was, home = model.training, next(model.parameters()).device
     model.eval().to(device)

@@ -232,6 +232,12 @@ def without_tf32(fn):
     return wrapped
 
 
+def applicable(scorer: Scorer, model) -> Scorer:
+    """``scorer``, or the reference where the fast scorers' state reuse does not hold: a
+    ``pre_pad`` victim (deleting a word adds a padding step before the text)."""
+    return "reference" if getattr(model, "pre_pad", None) is not None else scorer
+
+
 def default_rows(device) -> int:
     """The fast scorers' bucket size for ``device``: 4,096 rows on CPU (a step's gates stay
     in cache), 32,768 on CUDA (steps large enough to fill the GPU)."""
@@ -268,8 +274,7 @@ def score_words(model: BiLSTMClassifier, vocab: Vocab, texts: Sequence[Words], *
     if precision not in ("float32", "float64"):
         raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
     t0 = time.perf_counter()
-    if getattr(model, "pre_pad", None) is not None:
-        scorer = "reference"
+    scorer = applicable(scorer, model)
     max_rows = max_rows or default_rows(device)
     was, home = model.training, next(model.parameters()).device
     if precision == "float64":
