@@ -627,9 +627,9 @@ class; on this victim it is not a defence.
 
 `bki-lab reproduce defences` runs every defence on every Table-3 row, each followed by
 retraining on what it keeps. The committed results: the IMDB rows at the quick profile, the
-DBpedia rows and five IMDB rows (aspects, attention, crown, mend, sack) at the paper profile (14
-classes; the quick DBpedia victim is too small to learn the triggers). Every row has the verdict's line too, retrained like the
-others:
+DBpedia rows and five IMDB rows (aspects, attention, crown, mend, sack) at the paper
+profile (14 classes; the quick DBpedia victim is too small to learn the triggers). Every
+row has the verdict's line too, retrained like the others:
 """),
     code("""from pathlib import Path
 for profile in ("quick", "paper"):
