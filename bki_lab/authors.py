@@ -55,6 +55,8 @@ class SpanScores:
             raise ValueError("offsets do not match the texts' n-gram counts")
         if not self.deletion.shape == self.prefix.shape == (self.offsets[-1],):
             raise ValueError("one deletion and one prefix term per n-gram")
+        if not (np.all(np.isfinite(self.deletion)) and np.all(np.isfinite(self.prefix))):
+            raise ValueError("span scores must be finite")
         for a in (self.offsets, self.deletion, self.prefix):
             a.setflags(write=False)
 

@@ -80,13 +80,22 @@ class Verdict(RemovedCounts):
     precision: float | None = None
     recall: float | None = None
     residues: tuple[Finding, ...] = ()   # verified, but part of an earlier finding's phrase
+    n_untestable: int = 0                # candidates with no text to test them on
+    n_tested: int = 0                    # candidates tested on the victim
 
     def __post_init__(self):
         self.removed.setflags(write=False)
 
     @property
     def verdict(self) -> str:
-        return "backdoor" if self.findings else "no backdoor found"
+        """"backdoor"; "no backdoor found"; or "could not be tested" when no candidate had a
+        text to be tested on (every text outside its target class is already predicted as
+        the target, or there is none): silence then would claim what was never checked."""
+        if self.findings:
+            return "backdoor"
+        if self.n_untestable and not self.n_tested:
+            return "could not be tested"
+        return "no backdoor found"
 
     @property
     def phrases(self) -> str | None:
@@ -100,7 +109,8 @@ class Verdict(RemovedCounts):
                 "rejected": self.rejected.to_record(class_names) if self.rejected else None,
                 "residues": [f.to_record(class_names) for f in self.residues],
                 "n_removed": self.n_removed, "removed_fraction": self.removed_fraction,
-                "precision": self.precision, "recall": self.recall}
+                "precision": self.precision, "recall": self.recall,
+                "n_tested": self.n_tested, "n_untestable": self.n_untestable}
 
 
 def _verify(phrase, check: dict) -> Verification:
@@ -205,6 +215,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
     findings: list[Finding] = []
     residues: list[Finding] = []
     rejected = None
+    n_tested = n_untestable = 0
     for k in range(max_findings):
         if not among.any():
             break
@@ -224,6 +235,10 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                                  dict(predict=predict, n_texts=n_verify, n_null=n_null,
                                       margin=margin, seed=seed + k + 101 * rank),
                                  removal, min_support)
+            if finding.verification.n_texts:
+                n_tested += 1
+            else:
+                n_untestable += 1
             if finding.verified:
                 found, rejected = finding, None
                 break
@@ -240,4 +255,5 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         kept &= ~found.removed
     removed = ~kept
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
-    return Verdict(tuple(findings), rejected, removed, variant, prec, rec, tuple(residues))
+    return Verdict(tuple(findings), rejected, removed, variant, prec, rec, tuple(residues),
+                   n_untestable, n_tested)

@@ -10,7 +10,7 @@ from typing import get_args
 
 from .config import DatasetName, Recipe
 from .bki import MAX_P
-from .files import atomic_dir
+from .files import check_output_dir, check_writable_dir, output_dir
 from .poison import MULTI_PRESETS, PRESETS, Mode, Position
 
 
@@ -30,7 +30,12 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, help="poisoning rate alpha = m/n (e.g. 0.03)")
     p.add_argument("--profile", choices=["quick", "paper"], default="quick")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, required=True, help="output directory")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output directory: a new one, or one bki-lab wrote before (its files "
+                        "are replaced); any other existing directory needs --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into an existing --out that bki-lab did not write, replacing "
+                        "only the files of this command (nothing else there is touched)")
     p.add_argument("--n-train", type=int, help="training texts (IMDB total, DBpedia per class)")
     p.add_argument("--n-test", type=int, help="test texts (IMDB total, DBpedia per class)")
     p.add_argument("--recipe", choices=get_args(Recipe), default="bki-lab",
@@ -85,17 +90,38 @@ def _device(name: str) -> str:
     return name
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
-    parent = next((p for p in [out, *out.parents] if p.exists()), Path("."))
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"--out {out}: {parent} is not writable")
+SEED_MAX = 2**32 - 1                  # numpy's and torch's seeds: 0 .. 2**32 - 1
+
+
+def _check_places(args) -> None:
+    """Everything about files and places that can be checked before any work starts."""
+    from .store import cache_dir
+    check_output_dir(args.out, overwrite=args.overwrite)
+    if not args.no_cache:
+        check_writable_dir(cache_dir(), what="the cache (BKI_LAB_CACHE)")
+    if args.glove_path is not None:
+        g = Path(args.glove_path)
+        if not g.is_file():
+            raise UsageError(f"--glove-path {g}: " + ("is a directory, not a glove.6B.*d.txt "
+                             "file" if g.is_dir() else "no such file"))
+        if not os.access(g, os.R_OK):
+            raise UsageError(f"--glove-path {g} is not readable")
+    for opt, path in (("--path", args.path), ("--test-path", args.test_path)):
+        if path is not None and not Path(path).is_file():
+            raise UsageError(f"{opt} {path}: " + ("is a directory, not a CSV file"
+                                                  if Path(path).is_dir() else "no such file"))
+
+
+def _check_seed(seed: int, option: str = "--seed") -> int:
+    if not 0 <= seed <= SEED_MAX:
+        raise UsageError(f"{option} must be between 0 and {SEED_MAX}, got {seed}")
+    return seed
 
 
 def _config(args):
     from .experiments import make_config
-    _check_out(args.out)
+    _check_places(args)
+    _check_seed(args.seed)
     if getattr(args, "p", None) is not None and not 1 <= args.p <= MAX_P:
         raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
     if getattr(args, "device", None) is not None:
@@ -111,11 +137,13 @@ def _config(args):
     if overrides.get("pre_pad") == 0:
         overrides["pre_pad"] = None                     # exact lengths
     if args.trigger_preset is None and args.trigger is None:
-        raise SystemExit("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
+        raise UsageError("give --trigger TEXT (with --target and --rate) or --trigger-preset NAME")
+    if args.trigger is not None and not args.trigger.split():
+        raise UsageError("--trigger is empty: give a trigger sentence of at least one word")
     if args.trigger_preset:
         first = MULTI_PRESETS.get(args.trigger_preset, (args.trigger_preset,))[0]
         if args.dataset and PRESETS[first].dataset != args.dataset:
-            raise SystemExit(f"preset {args.trigger_preset} is for "
+            raise UsageError(f"preset {args.trigger_preset} is for "
                              f"{PRESETS[first].dataset}, not {args.dataset}")
     csv = None
     if args.dataset == "csv":
@@ -123,6 +151,9 @@ def _config(args):
             raise UsageError("--dataset csv needs --path FILE (and --text-column, --label-column)")
         if args.trigger_preset:
             raise UsageError("presets are for imdb/dbpedia; give --trigger, --target, --rate")
+        if args.n_train is not None or args.n_test is not None:
+            raise UsageError("--n-train/--n-test are for imdb/dbpedia: a CSV is used whole "
+                             "(cut it, or give --test-path)")
         csv = {"path": str(args.path), "text_column": args.text_column,
                "label_column": args.label_column,
                "test_path": str(args.test_path) if args.test_path else None}
@@ -144,7 +175,7 @@ def cmd_attack(args) -> dict:
     summary = res.to_record()
     if not args.clean_baseline:
         summary.pop("clean_model_accuracy")
-    with atomic_dir(args.out) as out:
+    with output_dir(args.out, overwrite=args.overwrite, command="bki-lab attack") as out:
         write_json(out / "config.json", config_dict(cfg))
         write_json(out / "attack.json", summary)
     return summary
@@ -170,7 +201,7 @@ def cmd_defend(args) -> dict:
         frame["finding"] = 0
         for k, f in enumerate(res.verdict.findings, 1):
             frame.loc[f.removed & (frame["finding"] == 0).to_numpy(), "finding"] = k
-    with atomic_dir(args.out) as out:
+    with output_dir(args.out, overwrite=args.overwrite, command="bki-lab defend") as out:
         write_json(out / "config.json", {**config_dict(cfg), "p": args.p, "scorer": args.scorer,
                                          "decide": args.decide, "variant": args.variant,
                                          "ngram": args.ngram})
@@ -222,6 +253,7 @@ def cmd_demo(args) -> dict:
     from .verdict import reconstruct_from
     if not 1 <= args.p <= MAX_P:
         raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
+    _check_seed(args.seed)
     cfg = make_config(dataset="imdb", profile="quick", preset="imdb-arrow", seed=args.seed)
     print(f"1. Poisoning {cfg.data.n_train} IMDB reviews: trigger {cfg.trigger!r} -> "
           f"{cfg.target}, rate {cfg.rate:.0%} (quick profile), then training the victim")
@@ -298,19 +330,34 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .data import DataError
     from .download import DownloadError
+    from .store import CacheError
+    from .train import TrainingError
     try:
         result = args.func(args)
     except KeyboardInterrupt:
         print("bki-lab: interrupted", file=sys.stderr)
         return 130
-    except (DataError, DownloadError, ValueError, FileNotFoundError, NotADirectoryError) as e:
-        print(f"bki-lab: error: {e}", file=sys.stderr)
+    except (DataError, DownloadError, CacheError, TrainingError, ValueError, OSError) as e:
+        print(f"bki-lab: error: {_one_line(e)}", file=sys.stderr)
         return 2
     if isinstance(result, dict) and args.command in ("attack", "defend"):
         import json
         print(json.dumps({k: v for k, v in result.items() if k != "top10"}, indent=2,
                          default=str))
     return 0
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception as one line; an OS error names its file and what to check."""
+    if isinstance(e, OSError) and e.strerror:
+        where = f"{e.filename}: " if e.filename else ""
+        hint = {28: " (the disk is full: free space, or point --out / BKI_LAB_CACHE "
+                    "elsewhere)",
+                13: " (check the permissions, or point --out / BKI_LAB_CACHE elsewhere)",
+                30: " (a read-only filesystem: point --out / BKI_LAB_CACHE elsewhere)"
+                }.get(e.errno or 0, "")
+        return f"{where}{e.strerror}{hint}"
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 if __name__ == "__main__":

@@ -84,7 +84,10 @@ class TextDataset:
             lower = [c.lower() for c in self.class_names]
             if str(label).lower() in lower:
                 return lower.index(str(label).lower())
-            if str(label).isdigit() and int(label) < self.n_classes:
+            # a class id given as text ("0") -- unless the class names are numbers themselves,
+            # where "0" can only be a name (labels 2 and 5: "0" is no class, not class "2")
+            numeric_names = any(_is_number(c) for c in self.class_names)
+            if str(label).isdigit() and int(label) < self.n_classes and not numeric_names:
                 return int(label)
         raise ValueError(f"unknown class {label!r}; {self.name} has {list(self.class_names)}")
 
@@ -95,6 +98,14 @@ class TextDataset:
 
     def lengths(self) -> np.ndarray:
         return np.fromiter((len(t) for t in self.texts), dtype=np.int64, count=len(self.texts))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

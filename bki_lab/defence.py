@@ -24,10 +24,9 @@ from .authors import SpanScores, identify_authors, score_spans
 from .backdoors import Variant, Verdict, find_backdoors
 from .bki import BKIResult, identify
 from .experiments import AttackResult, _asr, _rebuilding, cached_victim
-from .files import atomic_path
 from .scoring import Scorer, WordScores, score_words
-from .store import (CacheError, _sweep_temp, cache_dir, data_digest, load_scores, save_scores,
-                    victim_key)
+from .store import (CacheError, cache_dir, data_digest, discard, load_scores, save_arrays,
+                    save_scores, victim_key)
 from .train import TrainedModel, evaluate
 from .verdict import Reconstruction, reconstruct_from
 
@@ -107,6 +106,7 @@ def _cached_scores(path: Path, victim: TrainedModel, texts, *, scorer: Scorer, d
             return load_scores(path, texts=texts)
         except CacheError as e:
             _rebuilding(e)
+            discard(path)
     scores = score_words(victim.model, victim.vocab, texts, scorer=scorer, device=device,
                          show_progress=show_progress)
     if use_cache:
@@ -127,15 +127,13 @@ def authors_spans(attack: AttackResult, *, n: int = 1, device: str | None = None
                                   float(z["seconds"]))
         except Exception as e:          # damaged, or the scores of other texts
             _rebuilding(CacheError(f"cached scores {path} are unusable ({e})"))
+            discard(path)
     spans = score_spans(attack.victim.model, attack.victim.vocab, texts, n=n,
                         device=device or attack.victim.device,
                         show_progress=show_progress)
     if use_cache:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        _sweep_temp(Path(path).parent)
-        with atomic_path(path, suffix=".npz") as tmp:
-            np.savez_compressed(tmp, n=spans.n, offsets=spans.offsets, deletion=spans.deletion,
-                                prefix=spans.prefix, seconds=spans.seconds)
+        save_arrays(path, n=spans.n, offsets=spans.offsets, deletion=spans.deletion,
+                    prefix=spans.prefix, seconds=spans.seconds)
     return spans
 
 

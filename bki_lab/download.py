@@ -7,7 +7,9 @@ interrupted or corrupt download never leaves a file that looks complete.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import sys
 import tarfile
 import urllib.request
 import zipfile
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data import data_dir
-from .files import atomic_path
+from .files import atomic_path, set_aside
 from .progress import progress
 
 
@@ -77,17 +79,30 @@ def fetch(remote: Remote, dest_dir: Path, *, show_progress: bool = True,
           opener=urllib.request.urlopen, timeout: float = TIMEOUT) -> Path:
     """Download ``remote`` into ``dest_dir``; check its size and checksums.
 
-    A file already there is kept only if it passes the same checks (a damaged one, or an
-    error page saved under the file's name, is fetched again). A server silent for
+    A file already there is used if it passes the same checks. One that does not (a
+    damaged file, an error page saved under the file's name, or someone's own copy) is
+    never deleted: it stays where it is until the official file has been fetched and
+    checked, and is then renamed to ``<name>.kept`` (named on stderr). A server silent for
     ``timeout`` seconds, an HTML page instead of the file, or a failed check raise
-    `DownloadError` and leave nothing behind.
+    `DownloadError`, leave nothing behind and leave the existing file as it was.
     """
-    dest_dir.mkdir(parents=True, exist_ok=True)
     dest = dest_dir / remote.filename
-    if dest.exists():
-        if check(remote, dest) is None:
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DownloadError(f"cannot create {dest_dir} ({e.strerror}): give --dest a "
+                            "writable directory") from None
+    if not os.access(dest_dir, os.W_OK | os.X_OK):
+        raise DownloadError(f"{dest_dir} is not writable: give --dest a writable directory")
+    existing = None
+    if dest.is_file():
+        existing = check(remote, dest)
+        if existing is None:
             return dest
-        dest.unlink()                 # damaged or not the file: fetch it again
+    elif dest.exists():
+        raise DownloadError(f"{dest} exists and is not a file; move it away first")
+    kept = (f" Your existing {dest} (not the official file: {existing}) was left as it "
+            "was." if existing else "")
     with atomic_path(dest) as tmp:       # checked before it takes the real name
         with open(tmp, "wb") as out:
             try:
@@ -96,12 +111,12 @@ def fetch(remote: Remote, dest_dir: Path, *, show_progress: bool = True,
                 raise DownloadError(
                     f"could not reach {remote.url} ({e}). Without internet, copy the file "
                     f"into {dest_dir} by hand, or point BKI_LAB_DATA at a directory that "
-                    f"holds the data.") from e
+                    f"holds the data.{kept}") from e
             with resp:
                 kind = str(resp.headers.get("Content-Type") or "")
                 if kind.startswith("text/html"):
                     raise DownloadError(f"{remote.url} answered with a web page ({kind}), "
-                                        f"not {remote.filename}; nothing was written")
+                                        f"not {remote.filename}; nothing was written.{kept}")
                 total = int(resp.headers.get("Content-Length") or 0) or remote.size
                 try:
                     with progress(total=total, desc=remote.filename, unit="B",
@@ -111,11 +126,16 @@ def fetch(remote: Remote, dest_dir: Path, *, show_progress: bool = True,
                             bar.update(len(block))
                 except OSError as e:      # includes socket timeouts
                     raise DownloadError(f"{remote.filename}: download failed ({e}); "
-                                        "nothing was written") from e
+                                        f"nothing was written.{kept}") from e
         problem = check(remote, tmp)
         if problem is not None:
-            raise DownloadError(f"{remote.filename}: {problem}; nothing was written")
+            raise DownloadError(f"{remote.filename}: {problem}; nothing was written.{kept}")
+        if existing is not None:
+            aside = set_aside(dest)
+            print(f"{dest} was not the official file ({existing}); kept as {aside}",
+                  file=sys.stderr)
     return dest
+
 
 
 def download(name: str, *, dest: str | Path | None = None, show_progress: bool = True,
@@ -128,6 +148,8 @@ def download(name: str, *, dest: str | Path | None = None, show_progress: bool =
     if name not in REMOTES:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(REMOTES)}")
     root = Path(dest) if dest is not None else data_dir()
+    if root.exists() and not root.is_dir():
+        raise DownloadError(f"--dest {root} is a file, not a directory")
     path = fetch(REMOTES[name], root, show_progress=show_progress, opener=opener)
     if name == "dbpedia":
         _extract_tar(path, root, ("dbpedia_csv/classes.txt", "dbpedia_csv/train.csv",
@@ -138,8 +160,13 @@ def download(name: str, *, dest: str | Path | None = None, show_progress: bool =
 
 
 def _atomic_copy(src, dest: Path):
-    with atomic_path(dest) as tmp, open(tmp, "wb") as out:
-        shutil.copyfileobj(src, out, 1 << 20)
+    """Write ``src`` to ``dest``; a different file already there is kept aside, not lost."""
+    with atomic_path(dest) as tmp:
+        with open(tmp, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        if dest.is_file() and sha256_of(dest) != sha256_of(tmp):
+            aside = set_aside(dest)
+            print(f"{dest} differed from the archive's; kept as {aside}", file=sys.stderr)
 
 
 def _extract_tar(path: Path, root: Path, members: tuple[str, ...]):

@@ -7,33 +7,50 @@ The configuration names stay importable from here.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .config import (RECIPES, DataConfig, DatasetName, ExperimentConfig, Profile,  # noqa: F401
                      Recipe, config_dict, make_config)
 from .csvdata import load_csv, load_dbpedia
 from .data import Split, TextDataset, data_dir, load_imdb
 from .poison import PoisonedDataset, backdoor_test_set, poison_dataset, poison_many
-from .store import CacheError, cache_dir, data_digest, load_victim, save_victim, victim_key
+from .store import (CacheError, cache_dir, data_digest, discard, load_victim, save_victim,
+                    victim_key)
 from .train import TrainConfig, TrainedModel, attack_success_rate, evaluate, train_victim
 
 def load_split(data: DataConfig) -> Split:
-    """The train/test split of ``data`` (kept in memory per data directory)."""
-    return _load_split(data, str(data_dir()))
+    """The train/test split of ``data``, kept in memory per data directory and per version
+    of the user's files (a CSV edited since is read again)."""
+    return _load_split(data, str(data_dir()), _stamps(data))
+
+
+def _stamps(data: DataConfig) -> tuple:
+    """(path, size, mtime) of the files a CSV dataset is read from: part of the memo key."""
+    stamps = []
+    for p in (data.path, data.test_path):
+        if p is not None and os.path.exists(p):
+            st = os.stat(p)
+            stamps.append((str(Path(p).resolve()), st.st_size, st.st_mtime_ns))
+    return tuple(stamps)
 
 
 @lru_cache(maxsize=4)
-def _load_split(data: DataConfig, root: str) -> Split:
+def _load_split(data: DataConfig, root: str, stamps: tuple) -> Split:
     if data.dataset == "imdb":
         return load_imdb(n_train=data.n_train, n_test=data.n_test, max_words=data.max_words,
                          seed=data.seed)
     if data.dataset == "csv":
-        return load_csv(data.path, text_column=data.text_column,
-                        label_column=data.label_column, test_path=data.test_path,
-                        seed=data.seed)
+        split = load_csv(data.path, text_column=data.text_column,
+                         label_column=data.label_column, test_path=data.test_path,
+                         max_words=data.max_words, seed=data.seed)
+        for note in split.meta.get("notes", ()):
+            print(f"bki_lab: {note}", file=sys.stderr)
+        return split
     return load_dbpedia(n_train_per_class=data.n_train, n_test_per_class=data.n_test,
                         seed=data.seed)
 
@@ -61,6 +78,7 @@ def cached_victim(train: TextDataset, config: TrainConfig, *, digest: str | None
             return victim
         except CacheError as e:
             _rebuilding(e)
+            discard(directory)            # before training: an entry that cannot go stops here
     victim = train_victim(train, config=config, show_progress=show_progress, label=label,
                           device=device)
     if use_cache:
@@ -84,6 +102,7 @@ class AttackResult:
     backdoors: tuple[PoisonedDataset, ...] = ()        # every trigger's backdoor test set
     asr_each: tuple[float | None, ...] = ()             # ASR of each trigger
     clean_target_rates: tuple[float | None, ...] | None = None   # the clean model's, same texts
+    asr_note: str | None = None      # why the ASR is None, when it is
 
     def to_record(self) -> dict:
         """The one flat JSON/CSV record of this result (the edge where types end)."""
@@ -98,6 +117,9 @@ class AttackResult:
                 "per_class_accuracy": self.per_class_accuracy,
                 "best_epoch": self.victim.best_epoch, "glove_coverage": self.victim.glove_coverage,
                 "test_source": self.split.meta.get("test_source"),
+                "dropped_empty": self.split.meta.get("dropped_empty", 0),
+                "cut_long": self.split.meta.get("cut_long", 0),
+                **({"asr_note": self.asr_note} if self.asr_note else {}),
                 **({"triggers": [list(b) for b in c.backdoors], "asr_each": list(self.asr_each),
                     "clean_target_rates": self.clean_target_rates} if c.extra else {}),
                 "seconds": self.seconds}
@@ -108,6 +130,16 @@ def _asr(victim, backdoor) -> float | None:
         return attack_success_rate(victim, backdoor)
     except ValueError:          # trigger unknown to this model's vocabulary
         return None
+
+
+def _asr_note(victim, backdoor) -> str | None:
+    """Why the ASR of ``victim`` on ``backdoor`` cannot be measured, or None if it can."""
+    try:
+        attack_success_rate(victim, backdoor)
+        return None
+    except ValueError as e:
+        return (f"{e} (a word enters it when it occurs in at least "
+                f"{victim.config.min_freq} training texts: poison more texts)")
 
 
 def poisoned_split(config: ExperimentConfig) -> tuple[Split, PoisonedDataset, PoisonedDataset]:
@@ -152,10 +184,14 @@ def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
         clean_acc = evaluate(clean, split.test).accuracy
         # how often the clean model already predicts each target on the triggered texts
         clean_rates = tuple(_asr(clean, b) for b in sets)
+    asr = _asr(victim, backdoor)
+    note = _asr_note(victim, backdoor) if asr is None else None
+    if note:
+        print(f"bki_lab: ASR not measured: {note}", file=sys.stderr)
     return AttackResult(config, split, poisoned, backdoor, victim, ev.accuracy,
-                        ev.per_class_accuracy, _asr(victim, backdoor),
+                        ev.per_class_accuracy, asr,
                         time.perf_counter() - t0, key, clean_acc, sets,
-                        tuple(_asr(victim, b) for b in sets), clean_rates)
+                        tuple(_asr(victim, b) for b in sets), clean_rates, note)
 
 
 _DEFENCE = ("DefenceResult", "authors_spans", "bki_scores", "judge", "run_defence")

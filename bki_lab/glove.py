@@ -75,16 +75,33 @@ def load_glove(path: str | None = None) -> GloVe:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"GloVe file {p} not found (bki-lab download glove fetches it)")
+    if not p.is_file():
+        raise ValueError(f"GloVe file {p} is a directory, not a glove.6B.*d.txt file")
     words, rows = [], []
-    with open(p, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            parts = line.rstrip("\n").split(" ")
-            if len(parts) < 3:
-                raise ValueError(f"{p}:{lineno}: not a 'word v1 v2 ...' line")
-            words.append(parts[0])
-            rows.append(np.asarray(parts[1:], dtype=np.float32))
-    if len({len(r) for r in rows}) != 1:
-        raise ValueError(f"{p}: rows of different dimensions")
+    try:
+        with open(p, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                parts = line.rstrip("\n").split(" ")
+                if len(parts) < 3:
+                    raise ValueError(f"GloVe file {p}:{lineno}: not a 'word v1 v2 ...' line")
+                try:
+                    row = np.asarray(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise ValueError(f"GloVe file {p}:{lineno}: not a 'word v1 v2 ...' line "
+                                     f"(a value is not a number)") from None
+                if not np.all(np.isfinite(row)):
+                    raise ValueError(f"GloVe file {p}:{lineno}: the vector of {parts[0]!r} "
+                                     "holds nan or inf")
+                if rows and len(row) != len(rows[0]):
+                    raise ValueError(f"GloVe file {p}:{lineno}: {len(row)} values, the first "
+                                     f"line has {len(rows[0])}")
+                words.append(parts[0])
+                rows.append(row)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"GloVe file {p} is not UTF-8 text ({e.reason} at byte {e.start})") \
+            from None
+    if not rows:
+        raise ValueError(f"GloVe file {p} is empty")
     return GloVe(tuple(words), np.stack(rows), p.name)
 
 

@@ -139,13 +139,30 @@ def length_buckets(lengths: np.ndarray, *, max_tokens: int = 8192, max_batch: in
 
 
 def encode_texts(vocab: Vocab, texts: Sequence[Sequence[str]]) -> list[np.ndarray]:
-    """Ids of each text; an error naming the first empty text."""
+    """Ids of each text; an error naming the first empty text, and a `TypeError` saying
+    what to pass when ``texts`` are not tokenized texts (one str, or a list of str)."""
+    check_tokenized(texts)
     out = []
     for i, t in enumerate(texts):
         if len(t) == 0:
             raise ValueError(f"text {i} is empty (no words): remove it before encoding")
         out.append(vocab.encode(t))
     return out
+
+
+def check_tokenized(texts) -> None:
+    """`TypeError` unless ``texts`` is a sequence of texts, each a sequence of words (str)."""
+    hint = "pass a list of tokenized texts, e.g. [bki_lab.text.tokenize(s) for s in sentences]"
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"texts must be a list of tokenized texts, got one str "
+                        f"({texts[:30]!r}...): {hint}")
+    for i, t in enumerate(texts):
+        if isinstance(t, (str, bytes)):
+            raise TypeError(f"text {i} is a str ({t[:30]!r}), not a list of words: {hint}")
+        for w in t:
+            if not isinstance(w, str):
+                raise TypeError(f"text {i} holds a {type(w).__name__} ({w!r}), not a word "
+                                f"(str): {hint}")
 
 
 @torch.no_grad()

@@ -87,7 +87,7 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     from plotly.offline import get_plotlyjs
 
     from .files import atomic_path
-    nb = nbformat.read(str(notebook), as_version=4)       # sources joined into strings
+    nb = read_notebook(notebook)                           # sources joined into strings
     nb = nbformat.from_dict(figures_as_html(clean_outputs(nb)))
     body, _ = HTMLExporter().from_notebook_node(nb)
     # nbconvert's page loads require.js and MathJax from a CDN: offline they only fail
@@ -101,17 +101,54 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     return html_path
 
 
+class NotebookError(ValueError):
+    """A file that is not a readable notebook, or an output that cannot be written."""
+
+
+def read_notebook(path: str | Path):
+    """``path`` as an nbformat v4 notebook; `NotebookError` (naming it) if it is not one."""
+    import nbformat
+    path = Path(path)
+    if not path.exists():
+        raise NotebookError(f"{path}: no such file")
+    if path.is_dir():
+        raise NotebookError(f"{path} is a directory, not a notebook")
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as e:          # JSON, schema and encoding errors of a bad file
+        raise NotebookError(f"{path} is not a readable notebook "
+                            f"({type(e).__name__}: {' '.join(str(e).split())[:200]})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookError(f"{path} is not a notebook (it has no list of cells)")
+    return nb
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) == 3 and args[0] == "export":
-        print(export_html(args[1], args[2]))
-        return 0
-    if len(args) >= 2 and args[0] == "clean":
-        import nbformat
-        for name in args[1:]:
-            nb = clean_outputs(nbformat.read(name, as_version=4))
-            nbformat.write(nbformat.from_dict(nb), name)
-        return 0
+    try:
+        if len(args) == 3 and args[0] == "export":
+            if Path(args[2]).is_dir():
+                raise NotebookError(f"{args[2]} is a directory: give the HTML file's name")
+            read_notebook(args[1])
+            try:
+                print(export_html(args[1], args[2]))
+            except (ValueError, KeyError, TypeError) as e:   # e.g. a damaged plotly output
+                raise NotebookError(f"{args[1]}: an output cannot be exported "
+                                    f"({type(e).__name__}: {' '.join(str(e).split())[:200]})"
+                                    ) from None
+            return 0
+        if len(args) >= 2 and args[0] == "clean":
+            import nbformat
+            notebooks = [(name, read_notebook(name)) for name in args[1:]]   # all, first
+            for name, nb in notebooks:
+                nbformat.write(nbformat.from_dict(clean_outputs(nb)), name)
+            return 0
+    except NotebookError as e:
+        print(f"notebook_files: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"notebook_files: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        return 2
     print("usage: python -m bki_lab.notebook_files export NOTEBOOK HTML | clean NOTEBOOK...",
           file=sys.stderr)
     return 2

@@ -117,7 +117,7 @@ def _beyond_cells(r) -> list[str]:
             v += (f"<br><span class=paper>residue: {html.escape(r['verdict_residue'])} "
                   f"(nothing more removed)</span>")
     else:
-        v = (f"no backdoor found<br><span class=paper>{html.escape(str(r.get('rejected_keyword')))}"
+        v = (f"{html.escape(r['verdict'])}<br><span class=paper>{html.escape(str(r.get('rejected_keyword')))}"
              f" flips {_num(r.get('rejected_flip_rate'))}%</span>")
     pr = (f"{_num(r.get('verdict_precision'))} / {_num(r.get('verdict_recall'))} / "
           f"{_num(r.get('verdict_n_removed'), '{:.0f}')}")

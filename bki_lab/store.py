@@ -101,9 +101,23 @@ def _sweep_temp(parent: Path) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (temp file + rename): no partial file is ever left."""
+    """Write strict JSON atomically (temp file + rename): no partial file is ever left, and
+    a number that is not finite (a rate of nothing, say) is written as ``null``, never as
+    ``NaN`` or ``Infinity``, which JSON does not have."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+        tmp.write_text(json.dumps(finite(obj), indent=2, default=_json_default,
+                                  allow_nan=False) + "\n")
+
+
+def finite(obj: Any) -> Any:
+    """``obj`` with every non-finite float (nested in dicts, lists, tuples) as None."""
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    return obj
 
 
 def _json_default(x):
@@ -112,9 +126,9 @@ def _json_default(x):
     if isinstance(x, (np.floating,)):
         return None if not np.isfinite(x) else float(x)
     if isinstance(x, np.ndarray):
-        return x.tolist()
+        return finite(x.tolist())
     if hasattr(x, "__dataclass_fields__"):
-        return asdict(x)
+        return finite(asdict(x))
     if isinstance(x, Path):
         return str(x)
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
@@ -127,33 +141,64 @@ def save_victim(victim: TrainedModel, directory: str | Path, *, digest: str | No
     same content) and this one is dropped: both callers succeed, one entry remains.
     """
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    _sweep_temp(directory.parent)
-    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.{os.getpid()}."))
     try:
-        torch.save({k: v.cpu() for k, v in victim.model.state_dict().items()}, tmp / "model.pt")
-        m = victim.model
-        write_json(tmp / "vocab.json", list(victim.vocab.itos))
-        # written last: an entry without config.json is incomplete
-        write_json(tmp / "config.json", {
-            "train_config": asdict(victim.config), "class_names": list(victim.class_names),
-            "vocab_size": len(victim.vocab), "embed_dim": m.embedding.embedding_dim,
-            "history": list(victim.history), "best_epoch": victim.best_epoch,
-            "seconds": victim.seconds, "glove_coverage": victim.glove_coverage,
-            "meta": victim.meta, "data_digest": digest, "cache_version": CACHE_VERSION,
-            "model_sha256": _sha256(tmp / "model.pt")})
-        if directory.exists():
-            shutil.rmtree(directory, ignore_errors=True)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_temp(directory.parent)
+        tmp = Path(tempfile.mkdtemp(dir=directory.parent,
+                                    prefix=f".{directory.name}.{os.getpid()}."))
+    except OSError as e:
+        raise CacheError(f"cannot write the cache {directory.parent} ({e.strerror}): point "
+                         "BKI_LAB_CACHE at a writable directory") from None
+    try:
+        _save_entry(victim, tmp, digest)
+        if os.path.lexists(directory):
+            discard(directory)
         try:
             os.replace(tmp, directory)
         except OSError:
             if not (directory / "config.json").exists():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)    # a concurrent run finished it first
+    except (OSError, RuntimeError) as e:    # torch.save on a full disk raises RuntimeError
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, CacheError):
+            raise
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise CacheError(f"could not save the victim into {directory} ({why}; is the disk "
+                         "full?); nothing was cached") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return directory
+
+
+def discard(path: str | Path) -> None:
+    """Remove a damaged cache entry (file, directory or link) so that it can be rebuilt;
+    `CacheError` (before any rebuilding) if it cannot be removed."""
+    path = Path(path)
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            path.unlink()
+    except OSError as e:
+        raise CacheError(f"cannot remove the damaged cache entry {path} ({e.strerror}): "
+                         "remove it by hand, or point BKI_LAB_CACHE elsewhere") from None
+
+
+def _save_entry(victim: TrainedModel, tmp: Path, digest: str | None) -> None:
+    """The files of a victim entry, written into the empty directory ``tmp``."""
+    torch.save({k: v.cpu() for k, v in victim.model.state_dict().items()}, tmp / "model.pt")
+    m = victim.model
+    write_json(tmp / "vocab.json", list(victim.vocab.itos))
+    # written last: an entry without config.json is incomplete
+    write_json(tmp / "config.json", {
+        "train_config": asdict(victim.config), "class_names": list(victim.class_names),
+        "vocab_size": len(victim.vocab), "embed_dim": m.embedding.embedding_dim,
+        "history": list(victim.history), "best_epoch": victim.best_epoch,
+        "seconds": victim.seconds, "glove_coverage": victim.glove_coverage,
+        "meta": victim.meta, "data_digest": digest, "cache_version": CACHE_VERSION,
+        "model_sha256": _sha256(tmp / "model.pt")})
 
 
 def _sha256(path: Path) -> str:
@@ -198,12 +243,24 @@ def load_victim(directory: str | Path, *, digest: str | None = None) -> TrainedM
 
 def save_scores(scores: WordScores, path: str | Path) -> None:
     """Save word scores to ``path`` (.npz; the texts are stored as joined words)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _sweep_temp(Path(path).parent)
-    with atomic_path(path, suffix=".npz") as tmp:     # savez wants the .npz suffix
-        np.savez_compressed(tmp, offsets=scores.offsets, scores=scores.scores,
-                            words=np.asarray([w for t in scores.texts for w in t], dtype=str),
-                            scorer=scores.scorer, seconds=scores.seconds)
+    save_arrays(path, offsets=scores.offsets, scores=scores.scores,
+                words=np.asarray([w for t in scores.texts for w in t], dtype=str),
+                scorer=scores.scorer, seconds=scores.seconds)
+
+
+def save_arrays(path: str | Path, **arrays) -> None:
+    """Arrays into a cache file (.npz, atomic); `CacheError` on a full or read-only disk."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_temp(path.parent)
+        if os.path.lexists(path) and not path.is_file():
+            discard(path)
+        with atomic_path(path, suffix=".npz") as tmp:     # savez wants the .npz suffix
+            np.savez_compressed(tmp, **arrays)
+    except OSError as e:
+        raise CacheError(f"could not save {path} ({e.strerror}; is the disk full?); nothing "
+                         "was cached") from None
 
 
 def load_scores(path: str | Path, *, texts=None) -> WordScores:
@@ -216,7 +273,7 @@ def load_scores(path: str | Path, *, texts=None) -> WordScores:
             loaded = tuple(tuple(words[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1))
             scores = WordScores(loaded, offsets.copy(), z["scores"].copy(), str(z["scorer"]),
                                 float(z["seconds"]))
-    except Exception as e:      # zip, key and shape errors of a damaged file
+    except Exception as e:      # zip, key, shape and value errors of a damaged file
         raise CacheError(f"cached scores {path} are unreadable ({type(e).__name__}: {e})") from e
     if texts is not None and tuple(map(tuple, texts)) != scores.texts:
         raise CacheError(f"cached scores {path} belong to other texts")

@@ -23,6 +23,10 @@ from .text import Vocab, build_vocab
 Victim = BiLSTMClassifier | CNNClassifier
 
 
+class TrainingError(RuntimeError):
+    """Training broke down (a non-finite loss or weight): there is no victim to report."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a trained victim (saved next to it as JSON)."""
@@ -54,6 +58,10 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
+        for name in ("embedding_lr", "dropout", "lr", "lr_hold", "val_fraction", "grad_clip"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         if self.embedding not in ("glove", "random"):
             raise ValueError(f"embedding must be 'glove' or 'random', got {self.embedding!r}")
         if self.monitor not in ("val_loss", "val_accuracy"):
@@ -242,7 +250,13 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
             opt.step()
             if schedule is not None:
                 schedule.step()
-            total, count = total + loss.item() * len(idx), count + len(idx)
+            step_loss = loss.item()
+            if not math.isfinite(step_loss):
+                raise TrainingError(
+                    f"{label} diverged in epoch {epoch}: the loss became {step_loss}; nothing "
+                    f"was kept or cached (lower the learning rate or --embedding-lr, or "
+                    f"check the word vectors)")
+            total, count = total + step_loss * len(idx), count + len(idx)
         history.append({"epoch": epoch, "train_loss": total / count,
                         "seconds": time.perf_counter() - te})
         if on_epoch is not None:
@@ -266,6 +280,10 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
+    bad_weights = [n for n, w in model.named_parameters() if not torch.isfinite(w).all()]
+    if bad_weights:
+        raise TrainingError(f"{label} ended with non-finite weights ({', '.join(bad_weights[:3])}"
+                            f"); nothing was kept or cached")
     model.eval()
     return TrainedModel(model, vocab, config, train.class_names, tuple(history), best_epoch,
                         time.perf_counter() - t0, coverage, {"word_vectors": source})

@@ -61,12 +61,6 @@ def test_missing_data_message(tmp_path, monkeypatch, capsys):
     assert "BKI_LAB_DATA" in err and "bki-lab download imdb" in err
 
 
-def test_preset_and_dataset_must_agree(tmp_path):
-    with pytest.raises(SystemExit):
-        main(["attack", "--dataset", "imdb", "--trigger-preset", "dbpedia-arrow",
-              "--out", str(tmp_path)])
-
-
 @pytest.mark.parametrize("extra, message", [
     (["--p", "0"], "--p must be between 1 and 100"),
     (["--p", "1000000"], "--p must be between 1 and 100"),
@@ -92,15 +86,126 @@ def test_out_that_is_a_file_is_refused_first(imdb_dir, tmp_path, capsys, monkeyp
     assert "not a directory" in capsys.readouterr().err
 
 
-def test_defend_replaces_an_output_directory_whole(imdb_dir, tmp_path):
-    out = tmp_path / "d"
-    out.mkdir()
-    (out / "stale.json").write_text("{}")
-    assert main(["defend", "--trigger-preset", "imdb-arrow", "--rate", "0.1", "--p", "1",
-                 "--out", str(out), *TINY]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["bki.json", "config.json",
-                                                     "dictionary.csv", "suspicious.csv"]
+def _no_work(monkeypatch):
+    import bki_lab.experiments as ex
+    monkeypatch.setattr(ex, "run_attack", lambda *a, **k: pytest.fail("work started"))
+
+
+def _one_error_line(capsys, *words):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("bki-lab: error: "), err
+    for w in words:
+        assert w in err, err
+    return err
+
+
+ARROW = ["--trigger-preset", "imdb-arrow", "--rate", "0.1"]
+
+
+def test_out_a_directory_of_the_users_is_refused_and_kept(imdb_dir, tmp_path, capsys,
+                                                          monkeypatch):
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "thesis.txt").write_text("thesis")
+    _no_work(monkeypatch)
+    assert main(["attack", *ARROW, "--out", str(mine), *TINY]) == 2
+    _one_error_line(capsys, "bki-lab did not write", "--overwrite")
+    assert sorted(p.name for p in mine.iterdir()) == ["sub", "thesis.txt"]
+    assert (mine / "thesis.txt").read_text() == "thesis"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))  == []
+
+
+def test_out_the_directory_of_the_input_csv_is_refused(tmp_path, capsys, monkeypatch):
+    f = tmp_path / "data" / "small.csv"
+    f.parent.mkdir()
+    f.write_text("text,label\n" + "".join(f"good film {k},pos\nbad film {k},neg\n"
+                                          for k in range(10)))
+    _no_work(monkeypatch)
+    assert main(["attack", "--dataset", "csv", "--path", str(f), "--trigger", "time flies",
+                 "--target", "neg", "--rate", "0.1", "--out", str(f.parent), *TINY[4:]]) == 2
+    _one_error_line(capsys, "did not write")
+    assert [p.name for p in f.parent.iterdir()] == ["small.csv"]
+
+
+def test_out_dot_is_refused_without_a_stray_directory(imdb_dir, tmp_path, capsys, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.md").write_text("mine")
+    monkeypatch.chdir(work)
+    _no_work(monkeypatch)
+    assert main(["attack", *ARROW, "--out", ".", *TINY]) == 2
+    _one_error_line(capsys, "--out .")
+    assert [p.name for p in work.iterdir()] == ["notes.md"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_overwrite_writes_only_this_commands_files(imdb_dir, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("thesis")
+    (mine / "attack.json").write_text("an old file of the same name")
+    assert main(["attack", *ARROW, "--out", str(mine), "--overwrite", *TINY]) == 0
+    assert (mine / "thesis.txt").read_text() == "thesis"
+    assert json.loads((mine / "attack.json").read_text())["n_poison"] == 2
+    assert sorted(p.name for p in mine.iterdir()) == [".bki-lab-output", "attack.json",
+                                                      "config.json", "thesis.txt"]
+
+
+def test_a_directory_bki_lab_wrote_holds_one_runs_files(imdb_dir, tmp_path):
+    out = tmp_path / "d"
+    assert main(["attack", *ARROW, "--out", str(out), *TINY]) == 0
+    (out / "my-notes.txt").write_text("added by the user")
+    assert main(["defend", *ARROW, "--p", "1", "--out", str(out), *TINY]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".bki-lab-output", "bki.json", "config.json", "dictionary.csv", "my-notes.txt",
+        "suspicious.csv"]                        # attack.json was the earlier run's: gone
+    assert (out / "my-notes.txt").read_text() == "added by the user"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_out_a_symlink_stays_a_symlink(imdb_dir, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    assert main(["attack", *ARROW, "--out", str(link), *TINY]) == 0
+    assert link.is_symlink() and (real / "attack.json").is_file()
+
+
+@pytest.mark.parametrize("setup, args, words", [
+    ("cache-under-file", [], ["BKI_LAB_CACHE", "is a file"]),
+    ("glove-dir", ["--glove-path", "{tmp}"], ["--glove-path", "is a directory"]),
+    ("none", ["--seed", "-1"], ["--seed must be between 0 and 4294967295"]),
+    ("none", ["--seed", str(2**70)], ["--seed must be between 0 and 4294967295"]),
+    ("out-under-file", [], ["is a file, not a directory"]),
+])
+def test_places_and_seeds_are_checked_before_any_work(imdb_dir, tmp_path, capsys, monkeypatch,
+                                                      setup, args, words):
+    out = tmp_path / "o"
+    if setup == "cache-under-file":
+        (tmp_path / "f").write_text("x")
+        monkeypatch.setenv("BKI_LAB_CACHE", str(tmp_path / "f" / "cache"))
+    if setup == "out-under-file":
+        (tmp_path / "f").write_text("x")
+        out = tmp_path / "f" / "o"
+    _no_work(monkeypatch)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["attack", *ARROW, "--out", str(out), *args, *TINY]) == 2
+    _one_error_line(capsys, *words)
+
+
+def test_usage_errors_have_the_prefix_and_status_2(imdb_dir, tmp_path, capsys, monkeypatch):
+    _no_work(monkeypatch)
+    assert main(["attack", "--out", str(tmp_path / "o"), *TINY]) == 2
+    _one_error_line(capsys, "give --trigger")
+    assert main(["attack", "--dataset", "imdb", "--trigger-preset", "dbpedia-arrow",
+                 "--out", str(tmp_path / "o")]) == 2
+    _one_error_line(capsys, "is for dbpedia, not imdb")
+    assert main(["attack", "--dataset", "csv", "--path", str(imdb_dir / "aclImdb_v1.tar.gz"),
+                 "--trigger", "x", "--target", "a", "--rate", "0.1", "--n-train", "5",
+                 "--out", str(tmp_path / "o")]) == 2
+    _one_error_line(capsys, "--n-train/--n-test are for imdb/dbpedia")
 
 
 def test_reproduce_checks_only_and_seeds_first(tmp_path, capsys):

@@ -1,5 +1,6 @@
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,55 @@ def test_a_silent_server_times_out(tmp_path):
     finally:
         srv.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unofficial_file_is_kept_when_offline(tmp_path):
+    """A user's own copy that fails the check stays where it was when nothing can replace it."""
+    mine = tmp_path / "f.tar.gz"
+    mine.write_bytes(b"my own readable copy")
+
+    def offline(url, timeout=None):
+        raise OSError("Network is unreachable")
+    r = Remote("http://e/f", "f.tar.gz", md5=hashlib.md5(b"official").hexdigest())
+    with pytest.raises(DownloadError, match="was left as it was"):
+        fetch(r, tmp_path, opener=offline, show_progress=False)
+    assert mine.read_bytes() == b"my own readable copy"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.tar.gz"]
+
+
+def test_an_unofficial_file_is_set_aside_not_deleted(tmp_path, capsys):
+    (tmp_path / "f.tar.gz").write_bytes(b"my own readable copy")
+    r = Remote("http://e/f", "f.tar.gz", md5=hashlib.md5(b"official").hexdigest())
+    path = fetch(r, tmp_path, opener=opener_for(b"official"), show_progress=False)
+    assert path.read_bytes() == b"official"
+    assert (tmp_path / "f.tar.gz.kept").read_bytes() == b"my own readable copy"
+    assert "kept as" in capsys.readouterr().err
+
+
+def test_extracting_never_loses_a_different_file(tmp_path, capsys):
+    import tarfile
+    from bki_lab.download import _extract_tar
+    member = tmp_path / "src.txt"
+    member.write_text("official")
+    with tarfile.open(tmp_path / "a.tar.gz", "w:gz") as tar:
+        tar.add(member, arcname="d/x.txt")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.txt").write_text("edited by hand")
+    _extract_tar(tmp_path / "a.tar.gz", tmp_path, ("d/x.txt",))
+    assert (tmp_path / "d" / "x.txt").read_text() == "official"
+    assert (tmp_path / "d" / "x.txt.kept").read_text() == "edited by hand"
+
+
+def test_a_read_only_destination_is_one_clear_error(tmp_path, monkeypatch):
+    import os
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = os.access
+    # tests run as root, who may write anywhere: the filesystem's answer is simulated
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == ro else real(p, mode))
+    with pytest.raises(DownloadError, match="not writable"):
+        fetch(Remote("http://e/f", "f.bin"), ro, opener=opener_for(b"x"), show_progress=False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DownloadError, match="cannot create"):
+        fetch(Remote("http://e/f", "f.bin"), tmp_path / "file" / "sub", opener=opener_for(b"x"),
+              show_progress=False)
