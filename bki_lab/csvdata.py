@@ -73,8 +73,8 @@ def _authors_files(root: Path) -> tuple[Path, Path] | None:
 
 
 def load_dbpedia(*, n_train_per_class: int = 1000, n_test_per_class: int = 500, seed: int = 0,
-                 path: str | Path | None = None,
-                 source: DBpediaSource = "auto") -> Split:
+                 path: str | Path | None = None, source: DBpediaSource = "auto",
+                 max_words: int | None = None) -> Split:
     """DBpedia-14 with chen_dai's protocol: per class 1,000 train and 500 test contents.
 
     Sources, in the order ``source="auto"`` tries them (``meta['source']`` and
@@ -85,6 +85,9 @@ def load_dbpedia(*, n_train_per_class: int = 1000, n_test_per_class: int = 500, 
       test.csv; rows ``label,content`` with 0-based labels);
     * ``dbpedia_csv``: ``<data>/dbpedia_csv/`` with the official ``test.csv`` when present,
       otherwise test texts cut from the train file, disjoint from the training texts.
+
+    A text longer than ``max_words`` words is cut to its first ``max_words``
+    (``meta['cut_long']`` counts them).
     """
     if source not in get_args(DBpediaSource):
         raise ValueError(f"source must be one of {get_args(DBpediaSource)}, got {source!r}")
@@ -129,12 +132,19 @@ def load_dbpedia(*, n_train_per_class: int = 1000, n_test_per_class: int = 500, 
             test_source = f"cut from {train_file.name} (disjoint from train; no official test.csv)"
     tr = tr[rng.permutation(len(tr))]
     tperm = rng.permutation(len(test_labels))
-    train, d1 = _nonempty([tokenize(contents[i]) for i in tr], labels[tr], names, "dbpedia-train")
-    test, d2 = _nonempty([tokenize(test_texts[i]) for i in tperm], test_labels[tperm], names,
-                         "dbpedia-test")
+    tr_texts = [tokenize(contents[i]) for i in tr]
+    te_texts = [tokenize(test_texts[i]) for i in tperm]
+    n_cut = 0
+    if max_words is not None:
+        n_cut = sum(len(t) > max_words for t in tr_texts + te_texts)
+        tr_texts, te_texts = ([t[:max_words] for t in ts] for ts in (tr_texts, te_texts))
+    train, d1 = _nonempty(tr_texts, labels[tr], names, "dbpedia-train")
+    test, d2 = _nonempty(te_texts, test_labels[tperm], names, "dbpedia-test")
     meta = {"dataset": "dbpedia", "source": str(train_file), "test_source": test_source,
             "n_train": len(train), "n_test": len(test), "seed": seed,
-            "dropped_empty": d1 + d2}
+            "dropped_empty": d1 + d2, "cut_long": n_cut,
+            "notes": (f"DBpedia: {n_cut} text(s) longer than {max_words} words cut to their "
+                      f"first {max_words}",) if n_cut else ()}
     return Split(train, test, meta)
 
 

@@ -48,11 +48,12 @@ def _load_split(data: DataConfig, root: str, stamps: tuple) -> Split:
         split = load_csv(data.path, text_column=data.text_column,
                          label_column=data.label_column, test_path=data.test_path,
                          max_words=data.max_words, seed=data.seed)
-        for note in split.meta.get("notes", ()):
-            print(f"bki_lab: {note}", file=sys.stderr)
-        return split
-    return load_dbpedia(n_train_per_class=data.n_train, n_test_per_class=data.n_test,
-                        seed=data.seed)
+    else:
+        split = load_dbpedia(n_train_per_class=data.n_train, n_test_per_class=data.n_test,
+                             seed=data.seed, max_words=data.max_words)
+    for note in split.meta.get("notes", ()):
+        print(f"bki_lab: {note}", file=sys.stderr)
+    return split
 
 
 def _rebuilding(error: CacheError) -> None:

@@ -152,10 +152,12 @@ def test_the_record_is_plain_json():
     assert rec["findings"][0]["target_name"] == "neg"
 
 
-def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor():
+def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor_nor_a_clean_bill():
     ws, labels, truth = training_set([(CROWN, 1)], n_clean=0)      # every text is label 1
     v = find_backdoors(ws, labels, predict=victim, n_null=10)
-    assert v.verdict == "no backdoor found" and v.n_removed == 0
+    # nothing outside the target class to insert the phrase into: not "no backdoor found"
+    assert v.verdict == "could not be tested" and v.n_removed == 0
+    assert v.n_tested == 0 and v.n_untestable == 3            # patience 3: three candidates
     assert v.rejected.verification.n_texts == 0
     assert v.rejected.to_record()["null_max"] is None
 

@@ -291,3 +291,22 @@ def test_reproduce_refuses_cuda_where_there_is_none(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(rp, "reproduce", lambda *a, **k: pytest.fail("work started"))
     assert main(["reproduce", "bki-table3", "--device", "cuda", "--out", str(tmp_path)]) == 2
     assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_a_full_disk_under_out_is_one_line_and_leaves_nothing(imdb_dir, tmp_path, capsys,
+                                                              monkeypatch):
+    import errno
+
+    import bki_lab.store as store
+
+    real = store.write_json
+
+    def full(path, obj):                         # the disk fills up under --out only
+        if "/.o." not in str(path):
+            return real(path, obj)
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(store, "write_json", full)
+    out = tmp_path / "o"
+    assert main(["attack", *ARROW, "--out", str(out), *TINY]) == 2
+    _one_error_line(capsys, "No space left on device", "the disk is full")
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".o")]
