@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typing import get_args
 
-from .config import DatasetName, Recipe
+from .config import SEED_MAX, DatasetName, Recipe
 from .bki import MAX_P
 from .files import check_output_dir, check_writable_dir, output_dir
 from .poison import MULTI_PRESETS, PRESETS, Mode, Position
@@ -88,9 +88,6 @@ def _device(name: str) -> str:
     if name == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available here (use cpu or auto)")
     return name
-
-
-SEED_MAX = 2**32 - 1                  # numpy's and torch's seeds: 0 .. 2**32 - 1
 
 
 def _check_places(args) -> None:

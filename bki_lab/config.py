@@ -12,6 +12,7 @@ from .poison import MULTI_PRESETS, PRESETS, Mode, Position
 from .train import TrainConfig
 
 Profile = Literal["quick", "paper"]
+SEED_MAX = 2**32 - 1              # numpy's and torch's seeds: 0 .. 2**32 - 1
 DatasetName = Literal["imdb", "dbpedia", "csv"]
 
 
@@ -141,6 +142,9 @@ class ExperimentConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not 0 <= self.rate < 1:
             raise ValueError(f"rate must be in [0, 1), got {self.rate}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
+            raise ValueError(f"seed must be an integer between 0 and {SEED_MAX}, got "
+                             f"{self.seed!r}")
         if self.n_backdoor < 1:
             raise ValueError(f"n_backdoor must be >= 1, got {self.n_backdoor}")
         if self.data.seed != self.seed:

@@ -327,3 +327,10 @@ def test_long_dbpedia_texts_are_cut_to_max_words(tmp_path):
     cut = load_dbpedia(n_train_per_class=6, n_test_per_class=3, path=tmp_path, max_words=5)
     assert max(len(t) for t in cut.train.texts) == 5 and cut.meta["cut_long"] > 0
     assert [t[:5] for t in whole.train.texts] == list(cut.train.texts)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**70, 1.5])
+def test_make_config_refuses_seeds_numpy_cannot_take(seed):
+    from bki_lab.experiments import make_config
+    with pytest.raises(ValueError, match="seed must be an integer between 0 and 4294967295"):
+        make_config(preset="imdb-arrow", seed=seed)
