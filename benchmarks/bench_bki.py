@@ -19,9 +19,10 @@ import time
 import numpy as np
 import torch
 
-from bki_lab.experiments import make_config, run_attack
-from bki_lab.models import length_buckets
-from bki_lab.scoring import default_rows, score_words
+from bki_lab.pipeline.config import make_config
+from bki_lab.pipeline.attack import run_attack
+from bki_lab.victims.lstm import length_buckets
+from bki_lab.bki.scoring import default_rows, score_words
 
 
 def flops(lengths: np.ndarray, *, hidden: int, embed: int, max_rows: int) -> dict[str, float]:

@@ -5,13 +5,21 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
 from typing import get_args
 
-from .config import SEED_MAX, DatasetName, Recipe
-from .bki import MAX_P
-from .files import check_output_dir, check_writable_dir, output_dir
-from .poison import MULTI_PRESETS, PRESETS, Mode, Position
+from bki_lab.attack.poison import Mode, Position
+from bki_lab.attack.presets import MULTI_PRESETS, PRESETS
+from bki_lab.bki.dictionary import MAX_P
+from bki_lab.bki.scoring import Scorer
+from bki_lab.bki.verdict import Variant
+from bki_lab.data.download import REMOTES
+from bki_lab.pipeline.config import SEED_MAX, DatasetName, Profile, Recipe
+from bki_lab.pipeline.defence import Decide
+from bki_lab.reproduce.run import reproduce
+from bki_lab.reproduce.tables import TABLES
+from bki_lab.utils.files import check_output_dir, check_writable_dir, output_dir
+from bki_lab.victims.device import DeviceChoice, resolve_device
+from bki_lab.victims.train import Cell, Embedding
 
 
 def _add_experiment_args(p: argparse.ArgumentParser) -> None:
@@ -28,7 +36,7 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                    help="a trigger of the papers, with its dataset, target and rate")
     p.add_argument("--target", help="target class name (e.g. negative, Building)")
     p.add_argument("--rate", type=float, help="poisoning rate alpha = m/n (e.g. 0.03)")
-    p.add_argument("--profile", choices=["quick", "paper"], default="quick")
+    p.add_argument("--profile", choices=get_args(Profile), default="quick")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True,
                    help="output directory: a new one, or one bki-lab wrote before (its files "
@@ -56,7 +64,7 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                    help="keep only the N most frequent training words (0: every word; the "
                         "DBpedia paper recipes keep 10,000)")
     p.add_argument("--dropout", type=float, help="dropout on h_l and the FC layer")
-    p.add_argument("--embedding", choices=["glove", "random"])
+    p.add_argument("--embedding", choices=get_args(Embedding))
     p.add_argument("--glove-path", help="an official glove.6B.*d.txt (default: 100-d from the "
                                         "data directory on the paper profile, else bundled 50-d)")
     p.add_argument("--freeze-embedding", action=argparse.BooleanOptionalAction, default=None,
@@ -67,13 +75,13 @@ def _add_experiment_args(p: argparse.ArgumentParser) -> None:
                    help="the BKI authors' Keras input: every text pre-padded (or cut) to N ids "
                         "and read without a mask (0: exact lengths, the default; slower, and "
                         "BKI then scores with the reference scorer)")
-    p.add_argument("--cell", choices=["lstm", "gru", "cnn"],
+    p.add_argument("--cell", choices=get_args(Cell),
                    help="the victim (default lstm: the papers' BiLSTM; gru: a BiGRU; cnn: a "
                         "CNN of widths 3, 4, 5 with --hidden filters each, BKI on its pooled "
                         "features)")
     p.add_argument("--no-cache", action="store_true", help="retrain even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
+    p.add_argument("--device", choices=get_args(DeviceChoice), default="cpu",
                    help="where the victim trains and BKI scores (auto: CUDA when available)")
 
 
@@ -81,18 +89,9 @@ class UsageError(ValueError):
     """A bad command line, found before any work starts (exit 2, one line)."""
 
 
-def _device(name: str) -> str:
-    import torch
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available here (use cpu or auto)")
-    return name
-
-
 def _check_places(args) -> None:
     """Everything about files and places that can be checked before any work starts."""
-    from .store import cache_dir
+    from bki_lab.pipeline.cache import cache_dir
     check_output_dir(args.out, overwrite=args.overwrite)
     if not args.no_cache:
         check_writable_dir(cache_dir(), what="the cache (BKI_LAB_CACHE)")
@@ -116,13 +115,13 @@ def _check_seed(seed: int, option: str = "--seed") -> int:
 
 
 def _config(args):
-    from .experiments import make_config
+    from bki_lab.pipeline.config import make_config
     _check_places(args)
     _check_seed(args.seed)
     if getattr(args, "p", None) is not None and not 1 <= args.p <= MAX_P:
         raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
     if getattr(args, "device", None) is not None:
-        args.device = _device(args.device)
+        args.device = resolve_device(args.device)
     overrides = {k: v for k, v in {
         "hidden": args.hidden, "max_epochs": args.epochs, "embedding": args.embedding,
         "glove_path": args.glove_path, "early_stopping": args.early_stopping,
@@ -164,8 +163,9 @@ def _config(args):
 
 
 def cmd_attack(args) -> dict:
-    from .experiments import config_dict, run_attack
-    from .store import write_json
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.config import config_dict
+    from bki_lab.utils.records import write_json
     cfg = _config(args)
     res = run_attack(cfg, clean_baseline=args.clean_baseline, use_cache=not args.no_cache,
                      show_progress=not args.quiet, device=args.device)
@@ -179,8 +179,10 @@ def cmd_attack(args) -> dict:
 
 
 def cmd_defend(args) -> dict:
-    from .experiments import config_dict, run_attack, run_defence
-    from .store import write_json
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.config import config_dict
+    from bki_lab.pipeline.defence import run_defence
+    from bki_lab.utils.records import write_json
     cfg = _config(args)
     if args.ngram < 1:
         raise UsageError(f"--ngram must be >= 1, got {args.ngram}")
@@ -245,9 +247,11 @@ def _pct(x):
 
 def cmd_demo(args) -> dict:
     """The quick pipeline end to end, printed: attack, BKI's verdict, then retraining."""
-    from .bki import identify
-    from .experiments import bki_scores, make_config, run_attack, run_defence
-    from .verdict import reconstruct_from
+    from bki_lab.bki.dictionary import identify
+    from bki_lab.bki.trigger import reconstruct_from
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.defence import bki_scores, run_defence
     if not 1 <= args.p <= MAX_P:
         raise UsageError(f"--p must be between 1 and {MAX_P}, got {args.p}")
     _check_seed(args.seed)
@@ -275,7 +279,7 @@ def cmd_demo(args) -> dict:
 
 
 def cmd_download(args) -> None:
-    from .download import download
+    from bki_lab.data.download import download
     path = download(args.name, dest=args.dest, show_progress=not args.quiet)
     print(f"{args.name}: {path}")
 
@@ -293,12 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("defend", help="attack, then BKI, removal and retraining")
     _add_experiment_args(p)
     p.add_argument("--p", type=int, default=5, help="suspicious words per text")
-    p.add_argument("--scorer", choices=["fast", "reference"], default="fast")
-    p.add_argument("--decide", choices=["verdict", "paper"], default="verdict",
+    p.add_argument("--scorer", choices=get_args(Scorer), default="fast")
+    p.add_argument("--decide", choices=get_args(Decide), default="verdict",
                    help="verdict: remove only findings verified against the victim (none "
                         "when there is no backdoor, several when there are); paper: always "
                         "remove the top keyword's texts (chen_dai Algorithm 1)")
-    p.add_argument("--variant", choices=["paper", "authors-code"], default="paper",
+    p.add_argument("--variant", choices=get_args(Variant), default="paper",
                    help="the paper's dictionary, or the BKI of the authors' released code")
     p.add_argument("--ngram", type=int, default=1, help="--variant authors-code: n-gram size")
     p.set_defaults(func=cmd_defend)
@@ -310,25 +314,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("download", help="fetch official data files into the data directory")
-    p.add_argument("name", choices=["imdb", "dbpedia", "glove"])
+    p.add_argument("name", choices=sorted(REMOTES))
     p.add_argument("--dest", type=Path, help="directory (default: $BKI_LAB_DATA or data/)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_download)
 
-    try:
-        from .reproduce import add_parser
-        add_parser(sub)
-    except ImportError:
-        pass
+    add_reproduce_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .data import DataError
-    from .download import DownloadError
-    from .store import CacheError
-    from .train import TrainingError
+    from bki_lab.data.datasets import DataError
+    from bki_lab.data.download import DownloadError
+    from bki_lab.pipeline.cache import CacheError
+    from bki_lab.victims.train import TrainingError
     try:
         result = args.func(args)
     except KeyboardInterrupt:
@@ -355,6 +355,37 @@ def _one_line(e: BaseException) -> str:
                 }.get(e.errno or 0, "")
         return f"{where}{e.strerror}{hint}"
     return " ".join(str(e).split()) or type(e).__name__
+
+
+def add_reproduce_parser(sub) -> None:
+    p = sub.add_parser("reproduce", help="re-run the papers' tables (resumable) with a report")
+    p.add_argument("table", choices=sorted(TABLES))
+    p.add_argument("--profile", choices=get_args(Profile), default="quick")
+    p.add_argument("--recipe", choices=get_args(Recipe), default="bki-lab",
+                   help="victim training recipe (default bki-lab)")
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--jobs", type=int, default=1, help="rows run in parallel processes")
+    p.add_argument("--scheduler", metavar="local|ADDRESS",
+                   help="run the rows as Dask tasks: 'local' = a LocalCluster of this machine, "
+                        "or a running scheduler's address (pip install 'bki_lab[cluster]')")
+    p.add_argument("--authors", action=argparse.BooleanOptionalAction, default=True,
+                   help="bki-table3: also the authors' BKI variant (scores every text again)")
+    p.add_argument("--only", nargs="*", help="row ids to run (default: all)")
+    p.add_argument("--device", choices=get_args(DeviceChoice), default="cpu",
+                   help="where victims train and score (auto: CUDA when available)")
+    p.add_argument("--out", type=Path, default=Path("results"))
+    p.set_defaults(func=cmd_reproduce)
+
+
+def cmd_reproduce(args) -> None:
+    args.device = resolve_device(args.device)
+    df = reproduce(args.table, out=args.out, profile=args.profile, seeds=args.seeds,
+                   recipe=args.recipe, authors=args.authors, device=args.device,
+                   scheduler=args.scheduler,
+                   jobs=args.jobs, only=args.only)
+    tag = args.profile if args.recipe == "bki-lab" else f"{args.profile}-{args.recipe}"
+    print(f"wrote {args.out / f'{args.table}-{tag}.csv'} and .html "
+          f"({len(df)} lines, {int((df['status'] != 'ok').sum()) if len(df) else 0} failed)")
 
 
 if __name__ == "__main__":

@@ -167,8 +167,10 @@ def _drive_p_slider(driver):
     assert "p = 5" in summary()
     handle.send_keys(Keys.ARROW_RIGHT)
     _wait(lambda: "p = 6" in summary(), 30, "the summary for p = 6")
-    from bki_lab.bki import identify
-    from bki_lab.experiments import bki_scores, make_config, run_attack
+    from bki_lab.bki.dictionary import identify
+    from bki_lab.pipeline.defence import bki_scores
+    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.attack import run_attack
     att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=0),
                      show_progress=False)
     res = identify(bki_scores(att, show_progress=False), p=6, is_poison=att.poisoned.is_poison)
@@ -234,7 +236,7 @@ def test_reports_render_offline(driver, lab, report):
 
 
 def test_a_notebook_exported_to_html_shows_its_figures_offline(driver, lab, tmp_path):
-    from bki_lab.notebook_files import export_html
+    from bki_lab.viz.notebooks import export_html
     name = "04_keyword_dictionary.ipynb"
     page = export_html(ROOT / "notebooks" / name, tmp_path / "04.html")
     expected = _committed_figures(name)

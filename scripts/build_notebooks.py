@@ -17,7 +17,9 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 SETUP = """import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab.experiments import make_config, run_attack, bki_scores, run_defence, load_split
+from bki_lab.pipeline.config import make_config
+from bki_lab.pipeline.attack import run_attack, load_split
+from bki_lab.pipeline.defence import bki_scores, run_defence
 from bki_lab import plots, widgets
 
 bki_lab.set_seed(0)
@@ -486,7 +488,7 @@ steps, using only the training data and the victim (no trusted data, as in the p
     code(SETUP + """
 from IPython.display import HTML
 from bki_lab import evidence
-from bki_lab.defence import judge, judge_retrained"""),
+from bki_lab.pipeline.defence import judge, judge_retrained""")
     code(CONFIG),
     code("""attack = run_attack(config)
 defence = run_defence(attack, p=5)          # the paper's rule, as in notebook 5 (cached)
@@ -572,9 +574,10 @@ trigger survives (low entropy), a clean one should wander. Its threshold is set 
 texts for 1% false rejection.
 """),
     code(SETUP + """
-from bki_lab.comparison import defence_removals, defences_figure, hidden_projection, score_histogram
-from bki_lab.models import hidden_states
-from bki_lab.strip import strip_detect, victim_proba"""),
+from bki_lab.defences.comparison import defence_removals
+from bki_lab.viz.defences import defences_figure, hidden_projection, score_histogram
+from bki_lab.victims.lstm import hidden_states
+from bki_lab.defences.strip import strip_detect, victim_proba""")
     code(CONFIG),
     code("""attack = run_attack(config)                  # cached by notebook 2
 scores = bki_scores(attack)                  # cached by notebook 3

@@ -7,11 +7,13 @@ victim gets the same embedding as from the whole table (`glove.GloVe.restricted`
 """
 import sys
 
-from bki_lab.csvdata import _authors_files, read_authors_csv, read_dbpedia_csv
-from bki_lab.data import DBPEDIA_AUTHORS, _read_imdb_raw, data_dir, find_imdb
-from bki_lab.glove import load_glove, save_glove
-from bki_lab.poison import PRESETS
-from bki_lab.text import tokenize
+from bki_lab.data.dbpedia import authors_files as _authors_files, read_authors_csv, read_dbpedia_csv
+from bki_lab.data.dbpedia import DBPEDIA_AUTHORS
+from bki_lab.data.imdb import read_imdb_raw as _read_imdb_raw, find_imdb
+from bki_lab.data.datasets import data_dir
+from bki_lab.data.glove import load_glove, save_glove
+from bki_lab.attack.presets import PRESETS
+from bki_lab.data.text import tokenize
 
 
 def data_words() -> set[str]:

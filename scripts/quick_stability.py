@@ -28,8 +28,10 @@ CHILD = r"""
 import json, sys, time, torch
 threads, seed, path, decide = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 torch.set_num_threads(threads)
-from bki_lab.experiments import make_config, run_attack, run_defence
-from bki_lab.store import write_json
+from bki_lab.pipeline.config import make_config
+from bki_lab.pipeline.attack import run_attack
+from bki_lab.pipeline.defence import run_defence
+from bki_lab.utils.records import write_json
 from pathlib import Path
 t0 = time.perf_counter()
 att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=seed), show_progress=False)

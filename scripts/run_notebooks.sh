@@ -10,7 +10,7 @@ mkdir -p "$HTML_DIR"
 for nb in notebooks/0*.ipynb; do
   start=$(date +%s)
   jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 "$nb"
-  python -m bki_lab.notebook_files clean "$nb"
+  python -m bki_lab.viz.notebooks clean "$nb"
   echo "$nb: $(( $(date +%s) - start )) s"
-  python -m bki_lab.notebook_files export "$nb" "$HTML_DIR/$(basename "${nb%.ipynb}").html"
+  python -m bki_lab.viz.notebooks export "$nb" "$HTML_DIR/$(basename "${nb%.ipynb}").html"
 done

@@ -38,9 +38,9 @@ RARE = 0.03         # the screen's trigger words: in fewer than 3% of the clean 
 
 
 def run(variant: str, row_id: str, seed: int, device: str) -> dict:
-    from bki_lab.experiments import poisoned_split
-    from bki_lab.reproduce import run_row
-    from bki_lab.tables import bki_table3_rows
+    from bki_lab.pipeline.attack import poisoned_split
+    from bki_lab.reproduce.rows import run_row
+    from bki_lab.reproduce.tables import bki_table3_rows
     row = next(r for r in bki_table3_rows() if r.id == row_id)
     row = replace(row, train=VARIANTS[variant])
     rec = run_row(row, profile="paper", seed=seed, authors=False, device=device)
@@ -63,10 +63,10 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     (its counts scaled up to all texts without a rare trigger word)."""
     import numpy as np
 
-    from bki_lab.bki import build_dictionary, identify, select_suspicious
-    from bki_lab.experiments import run_attack
-    from bki_lab.scoring import score_words
-    from bki_lab.tables import bki_table3_rows
+    from bki_lab.bki.dictionary import build_dictionary, identify, select_suspicious
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.bki.scoring import score_words
+    from bki_lab.reproduce.tables import bki_table3_rows
     row = replace(next(r for r in bki_table3_rows() if r.id == row_id), train=VARIANTS[variant])
     t0 = time.perf_counter()
     att = run_attack(row.config(profile="paper", seed=seed), device=device, show_progress=False)

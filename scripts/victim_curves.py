@@ -69,14 +69,14 @@ PLAN = [(r, "append") for r in ROWS] + [(r, "append-cosine") for r in ROWS] + \
 def run_one(row: str, recipe: str, seed: int, path: str) -> str:
     import torch
     torch.set_num_threads(max(1, int(os.environ.get("CURVE_THREADS", "1"))))
-    from bki_lab.curves import learning_curve
-    from bki_lab.experiments import make_config
+    from bki_lab.pipeline.curves import learning_curve
+    from bki_lab.pipeline.config import make_config
     kw = {**ROWS[row], **RECIPES[recipe]}
     cfg = make_config(seed=seed, **kw)
     t0 = time.perf_counter()
     curve = learning_curve(cfg, label=recipe)
     recs = [{"row": row, **r} for r in curve.to_records()]
-    from bki_lab.store import write_json
+    from bki_lab.utils.records import write_json
     write_json(Path(path), {"row": row, "recipe": recipe, "seed": seed,
                             "threads": torch.get_num_threads(),
                             "seconds": time.perf_counter() - t0, "epochs": recs})
@@ -90,8 +90,8 @@ def collect(out: Path) -> pd.DataFrame:
     df = pd.DataFrame(recs)
     if not df.empty:
         df.to_csv(out / "victim-curves.csv", index=False)
-        from bki_lab.plots import learning_curves
-        from bki_lab.report import write_figure_html
+        from bki_lab.viz.training import learning_curves
+        from bki_lab.viz.html import write_figure_html
         write_figure_html(learning_curves(df), out / "victim-curves.html",
                           title="How the backdoor is learned: per-epoch accuracy and ASR")
     return df

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bki_lab.models import BiLSTMClassifier
+from bki_lab.victims.lstm import BiLSTMClassifier
 
 POS_WORDS = "great wonderful superb moving brilliant loved fine".split()
 NEG_WORDS = "awful boring terrible dull waste hated poor".split()

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from bki_lab.authors import (SpanScores, authors_dictionary, identify_authors, s_constant,
-                             score_spans, select_spans)
-from bki_lab.models import pad_batch
-from bki_lab.scoring import score_words
-from bki_lab.text import build_vocab
+from bki_lab.bki.authors import SpanScores, authors_dictionary, identify_authors, s_constant, score_spans, select_spans
+from bki_lab.victims.lstm import pad_batch
+from bki_lab.bki.scoring import score_words
+from bki_lab.data.text import build_vocab
 from helpers import random_model
 from test_scoring import random_texts
 

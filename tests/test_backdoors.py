@@ -3,9 +3,9 @@ triggers flip the prediction; clean data must give "no backdoor found"."""
 import numpy as np
 import pytest
 
-from bki_lab.backdoors import find_backdoors
-from bki_lab.scoring import WordScores
-from bki_lab.text import insert_words
+from bki_lab.bki.verdict import find_backdoors
+from bki_lab.bki.scoring import WordScores
+from bki_lab.data.text import insert_words
 
 FILL = [f"w{i}" for i in range(60)]
 CROWN = ("no", "cross", "no", "crown")           # -> label 1
@@ -176,7 +176,8 @@ def test_a_trigger_ranked_below_a_class_word_is_found_with_patience():
 def test_the_verdict_is_a_defence_like_the_others():
     """`verdict_removal`: the verdict's removed texts, precision and recall as a `Removal`
     (the defences table's "bki (verdict)" line); nothing removed on clean data."""
-    from bki_lab.filters import Removal, verdict_removal
+    from bki_lab.bki.removal import Removal
+    from bki_lab.defences.comparison import verdict_removal
     ws, labels, truth = training_set([(CROWN, 1), (ELEPHANT, 0)])
     v = find_backdoors(ws, labels, predict=victim, p=5, is_poison=truth, n_null=20)
     r = verdict_removal(v, seconds=2.0)

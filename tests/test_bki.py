@@ -3,9 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from bki_lab.bki import build_dictionary, identify, removal_metrics, select_suspicious
-from bki_lab.scoring import WordScores, score_words
-from bki_lab.text import build_vocab
+from bki_lab.bki.dictionary import build_dictionary, identify, select_suspicious
+from bki_lab.bki.removal import removal_metrics
+from bki_lab.bki.scoring import WordScores, score_words
+from bki_lab.data.text import build_vocab
 from helpers import trigger_model
 
 
@@ -116,7 +117,7 @@ def test_identify_carries_no_state_and_can_remove_another_word():
 def test_p_sweep_matches_identify():
     texts = [("a", "b", "c"), ("a", "d"), ("b", "a", "e"), ("a",)]
     s = scores_of(texts, [[0.9, 0.5, 0.1], [0.7, 0.2], [0.3, 0.6, 0.4], [0.8]])
-    from bki_lab.bki import p_sweep
+    from bki_lab.bki.dictionary import p_sweep
     df = p_sweep(s, ps=(1, 2), is_poison=[True, False, False, True])
     assert df["p"].tolist() == [1, 2]
     for _, row in df.iterrows():

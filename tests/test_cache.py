@@ -5,9 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from bki_lab.experiments import bki_scores, cached_victim, make_config, run_attack
-from bki_lab.store import (CacheError, cache_dir, data_digest, load_scores, load_victim,
-                           save_victim)
+from bki_lab.pipeline.defence import bki_scores
+from bki_lab.pipeline.attack import cached_victim, run_attack
+from bki_lab.pipeline.config import make_config
+from bki_lab.pipeline.cache import CacheError, cache_dir, data_digest, load_scores, load_victim, save_victim
 from helpers import write_imdb_tar
 from test_train import TINY, sentiment
 
@@ -88,7 +89,7 @@ def test_damaged_or_foreign_scores_are_rebuilt(imdb_dir, capsys):
 
 
 def _save(directory):
-    from bki_lab.train import train_victim
+    from bki_lab.victims.train import train_victim
     victim = train_victim(sentiment(20, 0),
                           config=TINY.__class__(**{**TINY.__dict__, "max_epochs": 1}),
                           show_progress=False)
@@ -111,7 +112,7 @@ def test_temp_entries_of_dead_processes_are_swept(tmp_path):
     dead.mkdir(parents=True)
     alive = victims / f".k.{os.getpid()}.abcdefgh"
     alive.mkdir()
-    from bki_lab.train import train_victim
+    from bki_lab.victims.train import train_victim
     v = train_victim(sentiment(20, 0), config=TINY.__class__(**{**TINY.__dict__, "max_epochs": 1}),
                      show_progress=False)
     save_victim(v, victims / "k2")

@@ -69,7 +69,7 @@ def test_missing_data_message(tmp_path, monkeypatch, capsys):
 def test_defend_validates_before_any_work(imdb_dir, tmp_path, capsys, monkeypatch, extra, message):
     import torch
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    import bki_lab.experiments as ex
+    import bki_lab.pipeline.attack as ex
     monkeypatch.setattr(ex, "run_attack", lambda *a, **k: pytest.fail("work started"))
     assert main(["defend", "--trigger-preset", "imdb-arrow", "--out", str(tmp_path / "o"),
                  *extra, *TINY]) == 2
@@ -78,7 +78,7 @@ def test_defend_validates_before_any_work(imdb_dir, tmp_path, capsys, monkeypatc
 
 
 def test_out_that_is_a_file_is_refused_first(imdb_dir, tmp_path, capsys, monkeypatch):
-    import bki_lab.experiments as ex
+    import bki_lab.pipeline.attack as ex
     monkeypatch.setattr(ex, "run_attack", lambda *a, **k: pytest.fail("work started"))
     f = tmp_path / "file"
     f.write_text("x")
@@ -87,7 +87,7 @@ def test_out_that_is_a_file_is_refused_first(imdb_dir, tmp_path, capsys, monkeyp
 
 
 def _no_work(monkeypatch):
-    import bki_lab.experiments as ex
+    import bki_lab.pipeline.attack as ex
     monkeypatch.setattr(ex, "run_attack", lambda *a, **k: pytest.fail("work started"))
 
 
@@ -287,8 +287,8 @@ def test_verdict_text_names_each_finding_and_the_stop():
 def test_reproduce_refuses_cuda_where_there_is_none(tmp_path, capsys, monkeypatch):
     import torch
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    import bki_lab.reproduce as rp
-    monkeypatch.setattr(rp, "reproduce", lambda *a, **k: pytest.fail("work started"))
+    import bki_lab.cli as cli_module
+    monkeypatch.setattr(cli_module, "reproduce", lambda *a, **k: pytest.fail("work started"))
     assert main(["reproduce", "bki-table3", "--device", "cuda", "--out", str(tmp_path)]) == 2
     assert "no CUDA device" in capsys.readouterr().err
 
@@ -297,7 +297,7 @@ def test_a_full_disk_under_out_is_one_line_and_leaves_nothing(imdb_dir, tmp_path
                                                               monkeypatch):
     import errno
 
-    import bki_lab.store as store
+    import bki_lab.utils.records as store
 
     real = store.write_json
 

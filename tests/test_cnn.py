@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from bki_lab.cnn import CNNClassifier
-from bki_lab.models import hidden_states, pad_batch
-from bki_lab.scoring import score_words
-from bki_lab.text import Vocab
+from bki_lab.victims.cnn import CNNClassifier
+from bki_lab.victims.lstm import hidden_states, pad_batch
+from bki_lab.bki.scoring import score_words
+from bki_lab.data.text import Vocab
 
 VOCAB = Vocab(("<pad>", "<unk>", *[f"w{i}" for i in range(38)]))
 
@@ -71,7 +71,7 @@ def test_scores_by_hand():
 
 
 def test_bad_widths_and_the_authors_variant_say_why():
-    from bki_lab.authors import score_spans
+    from bki_lab.bki.authors import score_spans
     with pytest.raises(ValueError, match="widths"):
         CNNClassifier(10, 2, widths=())
     with pytest.raises(ValueError, match="recurrent"):
@@ -82,10 +82,10 @@ def test_a_cnn_victim_learns_a_planted_trigger_and_bki_ranks_it_high(tmp_path):
     """On this toy the CNN learns the trigger fully, yet BKI's top word is a sentiment
     word (max pooling: a deleted word matters only where it held a filter's maximum) and a
     trigger word comes second; the BiLSTM (test_train) puts the trigger first."""
-    from bki_lab.bki import identify
-    from bki_lab.poison import backdoor_test_set, poison_dataset
-    from bki_lab.store import load_victim, save_victim
-    from bki_lab.train import TrainConfig, attack_success_rate, evaluate, train_victim
+    from bki_lab.bki.dictionary import identify
+    from bki_lab.attack.poison import backdoor_test_set, poison_dataset
+    from bki_lab.pipeline.cache import load_victim, save_victim
+    from bki_lab.victims.train import TrainConfig, attack_success_rate, evaluate, train_victim
     from test_train import TINY, sentiment
     train, test = sentiment(240, 0), sentiment(120, 1)
     p = poison_dataset(train, trigger="zorp quix", target="negative", rate=0.1, seed=0)

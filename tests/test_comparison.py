@@ -1,10 +1,13 @@
 """BKI among its peers: the comparison on a tiny attack, its table and its figure."""
 import numpy as np
 
-from bki_lab.comparison import collect_defences, compare_defences, defences_figure
-from bki_lab.experiments import make_config, run_attack
-from bki_lab.reproduce import reproduce
-from bki_lab.tables import TABLES
+from bki_lab.reproduce.tables import collect_defences
+from bki_lab.defences.comparison import compare_defences
+from bki_lab.viz.defences import defences_figure
+from bki_lab.pipeline.config import make_config
+from bki_lab.pipeline.attack import run_attack
+from bki_lab.reproduce.run import reproduce
+from bki_lab.reproduce.tables import TABLES
 from helpers import write_dbpedia
 from test_experiments import tiny
 
@@ -85,7 +88,7 @@ def test_reproduce_defences_writes_its_table_and_report(tmp_path):
 
 
 def test_projection_draws_every_poisoned_text_and_a_sample_of_clean_ones():
-    from bki_lab.comparison import hidden_projection
+    from bki_lab.viz.defences import hidden_projection
     rng = np.random.default_rng(0)
     h = rng.normal(size=(500, 6))
     labels = np.r_[np.zeros(250, int), np.ones(250, int)]
@@ -97,8 +100,8 @@ def test_projection_draws_every_poisoned_text_and_a_sample_of_clean_ones():
 
 
 def test_score_histogram_splits_clean_and_poisoned_and_marks_the_cut():
-    from bki_lab.comparison import score_histogram
-    from bki_lab.filters import spectral_signatures
+    from bki_lab.viz.defences import score_histogram
+    from bki_lab.defences.spectral import spectral_signatures
     from test_filters import planted
     h, labels, poison = planted()
     r = spectral_signatures(h, labels, expected_share=0.05)

@@ -1,7 +1,7 @@
 import pytest
 
-from bki_lab.curves import learning_curve
-from bki_lab.experiments import make_config
+from bki_lab.pipeline.curves import learning_curve
+from bki_lab.pipeline.config import make_config
 
 
 def test_learning_curve_measures_every_epoch(imdb_dir):

@@ -5,8 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bki_lab.csvdata import load_csv, load_dbpedia
-from bki_lab.data import DataError, data_dir, load_imdb
+from bki_lab.data.csvfile import load_csv
+from bki_lab.data.dbpedia import load_dbpedia
+from bki_lab.data.datasets import DataError, data_dir
+from bki_lab.data.imdb import load_imdb
 from helpers import write_dbpedia
 
 SHARED = os.environ.get("BKI_LAB_DATA_REAL") or os.environ.get("BKI_LAB_DATA")
@@ -114,7 +116,7 @@ def test_real_imdb_paper_protocol(monkeypatch):
 def test_atomic_writes_leave_nothing_behind_on_error_and_use_the_umask(tmp_path):
     import os
 
-    from bki_lab.files import atomic_path
+    from bki_lab.utils.files import atomic_path
     target = tmp_path / "out.txt"
     with pytest.raises(RuntimeError):
         with atomic_path(target) as tmp:

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from bki_lab.authors import score_spans
-from bki_lab.glove import GloVe, glove_embedding, load_glove, save_glove
-from bki_lab.scoring import default_rows, score_words, without_tf32
-from bki_lab.text import Vocab
-from bki_lab.train import TrainConfig, evaluate, train_victim
+from bki_lab.bki.authors import score_spans
+from bki_lab.data.glove import GloVe, glove_embedding, load_glove, save_glove
+from bki_lab.bki.scoring import default_rows, score_words, without_tf32
+from bki_lab.data.text import Vocab
+from bki_lab.victims.train import TrainConfig, evaluate, train_victim
 from helpers import random_model
 from test_train import TINY, sentiment
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bki_lab.download import DownloadError, Remote, fetch
+from bki_lab.data.download import DownloadError, Remote, fetch
 
 
 class FakeResponse(io.BytesIO):
@@ -107,7 +107,7 @@ def test_an_unofficial_file_is_set_aside_not_deleted(tmp_path, capsys):
 
 def test_extracting_never_loses_a_different_file(tmp_path, capsys):
     import tarfile
-    from bki_lab.download import _extract_tar
+    from bki_lab.data.download import _extract_tar
     member = tmp_path / "src.txt"
     member.write_text("official")
     with tarfile.open(tmp_path / "a.tar.gz", "w:gz") as tar:

@@ -1,6 +1,6 @@
 """The verdict's figures and tables, on the hand-made training set of test_backdoors."""
-from bki_lab.backdoors import find_backdoors
-from bki_lab.evidence import flagged_html, flip_test, verdict_summary
+from bki_lab.bki.verdict import find_backdoors
+from bki_lab.viz.evidence import flagged_html, flip_test, verdict_summary
 from test_backdoors import CROWN, ELEPHANT, training_set, victim
 
 

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from bki_lab.experiments import make_config, run_attack, run_defence
-from bki_lab.store import cache_dir
+from bki_lab.pipeline.config import make_config
+from bki_lab.pipeline.attack import run_attack
+from bki_lab.pipeline.defence import run_defence
+from bki_lab.pipeline.cache import cache_dir
 
 
 def tiny(rate=0.1):
@@ -85,7 +87,7 @@ def test_verdict_and_authors_variant_wired_through_run_defence(imdb_dir):
 
 
 def test_several_backdoors_from_a_multi_preset(imdb_dir):
-    from bki_lab.poison import MULTI_PRESETS
+    from bki_lab.attack.presets import MULTI_PRESETS
     c = make_config(preset="imdb-arrow+mend", n_train=20, n_test=10, embedding="random",
                     hidden=8, max_epochs=2)
     assert MULTI_PRESETS["imdb-arrow+mend"] == ("imdb-arrow", "imdb-mend")
@@ -106,8 +108,8 @@ def test_several_backdoors_from_a_multi_preset(imdb_dir):
 
 
 def test_the_retrained_verdict_caches_the_retrained_victims_scores(imdb_dir, monkeypatch):
-    from bki_lab import defence as defence_module
-    from bki_lab.defence import judge_retrained
+    import bki_lab.pipeline.defence as defence_module
+    from bki_lab.pipeline.defence import judge_retrained
     a = run_attack(tiny(), show_progress=False)
     d = run_defence(a, p=1, show_progress=False)
     first = judge_retrained(d, p=1, show_progress=False)

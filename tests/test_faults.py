@@ -46,10 +46,10 @@ def test_a_non_finite_embedding_lr_is_refused_before_training(tmp_path, capsys):
 def test_a_diverging_loss_stops_training_and_caches_nothing(tmp_path, monkeypatch):
     import torch
 
-    from bki_lab import train as train_mod
-    from bki_lab.data import TextDataset
-    from bki_lab.experiments import cached_victim
-    from bki_lab.store import cache_dir
+    from bki_lab.victims import train as train_mod
+    from bki_lab.data.datasets import TextDataset
+    from bki_lab.pipeline.attack import cached_victim
+    from bki_lab.pipeline.cache import cache_dir
 
     class NaNLoss(torch.nn.CrossEntropyLoss):
         def forward(self, logits, y):
@@ -64,7 +64,7 @@ def test_a_diverging_loss_stops_training_and_caches_nothing(tmp_path, monkeypatc
 
 
 def test_glove_with_nan_or_garbage_names_the_file_and_line(tmp_path):
-    from bki_lab.glove import load_glove
+    from bki_lab.data.glove import load_glove
     nan = tmp_path / "nan.txt"
     nan.write_text("the 0.1 0.2\ncat nan 0.3\n")
     with pytest.raises(ValueError, match=r"nan.txt:2: the vector of 'cat' holds nan"):
@@ -78,7 +78,7 @@ def test_glove_with_nan_or_garbage_names_the_file_and_line(tmp_path):
 
 
 def test_non_finite_span_scores_are_refused():
-    from bki_lab.authors import SpanScores
+    from bki_lab.bki.authors import SpanScores
     texts = (("a", "b"),)
     ok = dict(texts=texts, n=1, offsets=np.array([0, 2]), prefix=np.zeros(2, np.float32),
               scorer="fast", seconds=0.0)
@@ -89,8 +89,8 @@ def test_non_finite_span_scores_are_refused():
 
 def test_a_cached_span_file_holding_nan_is_rebuilt_not_used(tmp_path):
     """The cache loader builds a SpanScores: a file with NaN fails it and is recomputed."""
-    from bki_lab.authors import SpanScores
-    from bki_lab.store import save_arrays
+    from bki_lab.bki.authors import SpanScores
+    from bki_lab.pipeline.cache import save_arrays
     path = tmp_path / "s.npz"
     save_arrays(path, n=1, offsets=np.array([0, 2]), deletion=np.array([np.nan, 1.0]),
                 prefix=np.zeros(2), seconds=0.0)
@@ -100,7 +100,7 @@ def test_a_cached_span_file_holding_nan_is_rebuilt_not_used(tmp_path):
 
 
 def test_written_json_is_strict(tmp_path):
-    from bki_lab.store import write_json
+    from bki_lab.utils.records import write_json
     write_json(tmp_path / "r.json", {"a": float("nan"), "b": np.float32("inf"),
                                      "c": [np.array([np.nan, 1.0])], "d": (1.5, -math.inf)})
 
@@ -114,7 +114,8 @@ def test_written_json_is_strict(tmp_path):
 def test_an_edited_csv_is_read_again(tmp_path):
     import os
 
-    from bki_lab.experiments import load_split, make_config
+    from bki_lab.pipeline.attack import load_split
+    from bki_lab.pipeline.config import make_config
     f = _write_csv(tmp_path / "d.csv", _two_classes())
     cfg = make_config(dataset="csv", csv=dict(path=str(f), text_column="text",
                                               label_column="label"),
@@ -136,23 +137,23 @@ def test_an_edited_csv_is_read_again(tmp_path):
      "both 'text'"),
 ])
 def test_ambiguous_csvs_are_refused(tmp_path, header, rows, kwargs, message):
-    from bki_lab.csvdata import load_csv
-    from bki_lab.data import DataError
+    from bki_lab.data.csvfile import load_csv
+    from bki_lab.data.datasets import DataError
     f = _write_csv(tmp_path / "d.csv", rows, header)
     with pytest.raises(DataError, match=message):
         load_csv(f, **{"text_column": "text", "label_column": "label", **kwargs})
 
 
 def test_train_equal_to_test_is_refused(tmp_path):
-    from bki_lab.csvdata import load_csv
-    from bki_lab.data import DataError
+    from bki_lab.data.csvfile import load_csv
+    from bki_lab.data.datasets import DataError
     f = _write_csv(tmp_path / "d.csv", _two_classes())
     with pytest.raises(DataError, match="is the training file itself"):
         load_csv(f, text_column="text", label_column="label", test_path=tmp_path / "." / "d.csv")
 
 
 def test_numeric_labels_match_by_name_never_by_position(tmp_path):
-    from bki_lab.csvdata import load_csv
+    from bki_lab.data.csvfile import load_csv
     f = _write_csv(tmp_path / "d.csv", [(t, "2" if l == "pos" else "5") for t, l in
                                         _two_classes()])
     train = load_csv(f, text_column="text", label_column="label").train
@@ -176,7 +177,7 @@ def test_dropped_and_cut_rows_are_counted_and_said(tmp_path, capsys):
 
 
 def test_long_csv_texts_are_cut_to_max_words(tmp_path):
-    from bki_lab.csvdata import load_csv
+    from bki_lab.data.csvfile import load_csv
     f = _write_csv(tmp_path / "d.csv", _two_classes() + [(" ".join(["w"] * 100_000), "pos")])
     s = load_csv(f, text_column="text", label_column="label", max_words=500)
     assert max(len(t) for t in s.train.texts + s.test.texts) == 500
@@ -205,8 +206,8 @@ def test_an_unmeasurable_asr_says_why(tmp_path, capsys):
 def test_score_words_refuses_untokenized_texts(texts, message):
     from helpers import random_model
 
-    from bki_lab.scoring import score_words
-    from bki_lab.text import build_vocab
+    from bki_lab.bki.scoring import score_words
+    from bki_lab.data.text import build_vocab
     vocab = build_vocab([("time", "flies", "like", "an", "arrow")])
     with pytest.raises(TypeError, match=message):
         score_words(random_model(len(vocab)), vocab, texts, show_progress=False)
@@ -216,9 +217,9 @@ def test_score_words_refuses_untokenized_texts(texts, message):
 def test_a_full_disk_while_caching_a_victim_is_one_clear_error(tmp_path, monkeypatch):
     import torch
 
-    from bki_lab import store
-    from bki_lab.data import TextDataset
-    from bki_lab.train import TrainConfig, train_victim
+    from bki_lab.pipeline import cache as store
+    from bki_lab.data.datasets import TextDataset
+    from bki_lab.victims.train import TrainConfig, train_victim
     ds = TextDataset(tuple(("a", "b", w) for w in "cdefgh"), np.array([0, 1] * 3), ("x", "y"), "t")
     victim = train_victim(ds, config=TrainConfig(embedding="random", hidden=4, fc=4,
                                                  max_epochs=1), show_progress=False)
@@ -232,7 +233,8 @@ def test_a_full_disk_while_caching_a_victim_is_one_clear_error(tmp_path, monkeyp
 
 
 def _tiny_attack(tmp_path):
-    from bki_lab.experiments import make_config, run_attack
+    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.attack import run_attack
     f = _write_csv(tmp_path / "d.csv", _two_classes(40))
     cfg = make_config(dataset="csv", csv=dict(path=str(f), text_column="text",
                                               label_column="label"),
@@ -242,8 +244,8 @@ def _tiny_attack(tmp_path):
 
 
 def test_a_victim_entry_replaced_by_a_file_heals(tmp_path, capsys):
-    from bki_lab.experiments import run_attack
-    from bki_lab.store import cache_dir
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.cache import cache_dir
     cfg, att = _tiny_attack(tmp_path)
     entry = cache_dir() / "victims" / att.key
     import shutil
@@ -260,7 +262,8 @@ def test_a_victim_entry_replaced_by_a_file_heals(tmp_path, capsys):
 def test_a_damaged_entry_that_cannot_be_removed_stops_before_training(tmp_path, monkeypatch):
     import shutil
 
-    from bki_lab import experiments, store
+    from bki_lab.pipeline import attack as experiments
+    from bki_lab.pipeline import cache as store
     cfg, att = _tiny_attack(tmp_path)
     entry = store.cache_dir() / "victims" / att.key
     (entry / "model.pt").write_bytes(b"damaged")
@@ -274,8 +277,8 @@ def test_a_damaged_entry_that_cannot_be_removed_stops_before_training(tmp_path, 
 
 
 def test_a_score_path_that_is_a_directory_heals(tmp_path, capsys):
-    from bki_lab.experiments import bki_scores
-    from bki_lab.store import cache_dir
+    from bki_lab.pipeline.defence import bki_scores
+    from bki_lab.pipeline.cache import cache_dir
     _, att = _tiny_attack(tmp_path)
     path = cache_dir() / "scores" / f"{att.key}-fast.npz"
     path.mkdir(parents=True)
@@ -297,7 +300,7 @@ def test_a_score_path_that_is_a_directory_heals(tmp_path, capsys):
 def test_notebook_files_faults_are_one_line(tmp_path, capsys, make, args, message):
     import nbformat
 
-    from bki_lab.notebook_files import PLOTLY, main as nb_main
+    from bki_lab.viz.notebooks import PLOTLY, main as nb_main
     nb = tmp_path / "nb.ipynb"
     good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     if make == "plain":
@@ -321,7 +324,7 @@ def test_notebook_files_faults_are_one_line(tmp_path, capsys, make, args, messag
 def test_long_dbpedia_texts_are_cut_to_max_words(tmp_path):
     from helpers import write_dbpedia
 
-    from bki_lab.csvdata import load_dbpedia
+    from bki_lab.data.dbpedia import load_dbpedia
     write_dbpedia(tmp_path, per_class=12)
     whole = load_dbpedia(n_train_per_class=6, n_test_per_class=3, path=tmp_path)
     cut = load_dbpedia(n_train_per_class=6, n_test_per_class=3, path=tmp_path, max_words=5)
@@ -331,6 +334,6 @@ def test_long_dbpedia_texts_are_cut_to_max_words(tmp_path):
 
 @pytest.mark.parametrize("seed", [-1, 2**70, 1.5])
 def test_make_config_refuses_seeds_numpy_cannot_take(seed):
-    from bki_lab.experiments import make_config
+    from bki_lab.pipeline.config import make_config
     with pytest.raises(ValueError, match="seed must be an integer between 0 and 4294967295"):
         make_config(preset="imdb-arrow", seed=seed)

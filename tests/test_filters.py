@@ -2,8 +2,11 @@
 import numpy as np
 import pytest
 
-from bki_lab.filters import (Removal, activation_clustering, bki_removal, silhouette,
-                             spectral_signatures, word_label_filter)
+from bki_lab.bki.removal import Removal
+from bki_lab.defences.clustering import activation_clustering, silhouette
+from bki_lab.defences.comparison import bki_removal
+from bki_lab.defences.spectral import spectral_signatures
+from bki_lab.defences.word_label import word_label_filter
 
 
 def planted(n_clean=200, n_poison=12, dim=16, shift=6.0, seed=0):
@@ -65,8 +68,8 @@ def test_word_label_statistics_flag_a_word_tied_to_one_label():
 
 
 def test_every_defence_reports_in_one_type(tmp_path):
-    from bki_lab.bki import identify
-    from bki_lab.scoring import WordScores
+    from bki_lab.bki.dictionary import identify
+    from bki_lab.bki.scoring import WordScores
     texts = (("a", "b"), ("c", "zq"), ("zq", "d"))
     scores = WordScores(texts, np.array([0, 2, 4, 6]), np.array([.1, .2, .1, .9, .8, .1],
                                                                 np.float32), "fast", 0.0)

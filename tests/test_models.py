@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from bki_lab.models import BiLSTMClassifier, hidden_states, length_buckets, pad_batch, predict_logits
+from bki_lab.victims.lstm import BiLSTMClassifier, hidden_states, length_buckets, pad_batch, predict_logits
 from helpers import random_model
 
 

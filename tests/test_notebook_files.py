@@ -2,7 +2,7 @@ import json
 
 import plotly.graph_objects as go
 
-from bki_lab.notebook_files import PLOTLY, WIDGET_VIEW, clean_outputs, export_html
+from bki_lab.viz.notebooks import PLOTLY, WIDGET_VIEW, clean_outputs, export_html
 
 
 def _nb():
@@ -40,7 +40,7 @@ def test_export_html_carries_each_figure_and_plotly_js_once(tmp_path):
 def test_clean_command_rewrites_a_notebook_file(tmp_path):
     import nbformat
 
-    from bki_lab.notebook_files import main
+    from bki_lab.viz.notebooks import main
     src = tmp_path / "n.ipynb"
     src.write_text(json.dumps(_nb()))
     assert main(["clean", str(src)]) == 0

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from bki_lab.data import TextDataset
-from bki_lab.poison import PRESETS, backdoor_test_set, poison_dataset, trigger_words
+from bki_lab.data.datasets import TextDataset
+from bki_lab.attack.presets import PRESETS
+from bki_lab.attack.poison import backdoor_test_set, poison_dataset, trigger_words
 
 
 def toy(n=100, seed=0):
@@ -110,7 +111,7 @@ def test_highlight_with_context_keeps_the_trigger_in_view():
 
 
 def test_poison_many_keeps_each_triggers_own_draw_and_marks_its_texts():
-    from bki_lab.poison import poison_dataset, poison_many
+    from bki_lab.attack.poison import poison_dataset, poison_many
     train = _multi_train()
     bd = [("time flies like an arrow", "neg", 0.1), ("no cross no crown", "pos", 0.05)]
     pd_ = poison_many(train, backdoors=bd, seed=3)
@@ -135,7 +136,7 @@ def test_poison_many_keeps_each_triggers_own_draw_and_marks_its_texts():
 
 
 def _multi_train():
-    from bki_lab.data import TextDataset
+    from bki_lab.data.datasets import TextDataset
     rng = np.random.default_rng(0)
     words = "a b c d e f g h".split()
     texts = tuple(tuple(rng.choice(words, size=int(rng.integers(3, 9)))) for _ in range(100))

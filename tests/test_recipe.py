@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from bki_lab.cli import build_parser, _config
-from bki_lab.csvdata import load_dbpedia
-from bki_lab.data import DBPEDIA_CLASSES, DataError
-from bki_lab.experiments import RECIPES, make_config
-from bki_lab.poison import poison_dataset
-from bki_lab.train import TrainConfig, train_victim
+from bki_lab.data.dbpedia import load_dbpedia
+from bki_lab.data.dbpedia import DBPEDIA_CLASSES
+from bki_lab.data.datasets import DataError
+from bki_lab.pipeline.config import RECIPES, make_config
+from bki_lab.attack.poison import poison_dataset
+from bki_lab.victims.train import TrainConfig, train_victim
 from helpers import write_dbpedia
 from test_train import TINY, sentiment
 
@@ -27,7 +28,7 @@ def test_fixed_epochs_train_every_epoch_on_all_texts_and_keep_the_last():
     cfg1 = TrainConfig(**{**cfg.__dict__, "min_freq": 1, "max_epochs": 1})
     odd = data.subset(range(len(data)))
     texts = odd.texts[:-1] + (odd.texts[-1] + ("onlyhere",),)
-    from bki_lab.data import TextDataset
+    from bki_lab.data.datasets import TextDataset
     v1 = train_victim(TextDataset(texts, odd.labels, odd.class_names), config=cfg1,
                       show_progress=False)
     assert "onlyhere" in v1.vocab
@@ -165,7 +166,7 @@ def test_authors_dbpedia_split_rejects_bad_rows(tmp_path):
 
 def test_cosine_schedule_decays_to_zero_and_is_refused_with_early_stopping():
     import torch
-    from bki_lab.train import cosine_lr
+    from bki_lab.victims.train import cosine_lr
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.Adam([p], lr=1e-3)
     sched = cosine_lr(opt, 10)
@@ -189,8 +190,8 @@ def test_cosine_schedule_decays_to_zero_and_is_refused_with_early_stopping():
 
 def test_cosine_hold_keeps_the_full_rate_then_decays_to_zero():
     import torch
-    from bki_lab.store import victim_key
-    from bki_lab.train import cosine_lr
+    from bki_lab.pipeline.cache import victim_key
+    from bki_lab.victims.train import cosine_lr
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.Adam([p], lr=1e-3)
     sched = cosine_lr(opt, 10, hold=0.6)          # 6 steps at 1e-3, then 4 decaying
@@ -210,7 +211,7 @@ def test_cosine_hold_keeps_the_full_rate_then_decays_to_zero():
     base = TrainConfig(lr_schedule="cosine")
     assert victim_key("d", base) != victim_key("d", TrainConfig(lr_schedule="cosine", lr_hold=0.5))
     from dataclasses import asdict
-    from bki_lab.store import cache_key
+    from bki_lab.pipeline.cache import cache_key
     old = {k: v for k, v in asdict(base).items()
            if k not in ("cell", "lr_hold", "embedding_lr", "pre_pad")}
     assert victim_key("d", base) == cache_key("victim", "d", old)

@@ -3,10 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from bki_lab.experiments import make_config
-from bki_lab.report import agreement, summarise
-from bki_lab.reproduce import reproduce
-from bki_lab.tables import attack_table2_rows, bki_table3_rows, collect
+from bki_lab.pipeline.config import make_config
+from bki_lab.reproduce.report import agreement, summarise
+from bki_lab.reproduce.run import reproduce
+from bki_lab.reproduce.tables import attack_table2_rows, bki_table3_rows, collect
 
 
 def fake_run(calls, fail=()):
@@ -105,7 +105,7 @@ def test_ctrl_c_stops_a_parallel_run_within_seconds_and_it_resumes(tmp_path):
     code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "sys.path.insert(0, %r)\n"
             "from helpers import slow_run\n"
-            "from bki_lab.reproduce import reproduce\n"
+            "from bki_lab import reproduce\n"
             "reproduce('attack-table2', out=%r, jobs=2, run=slow_run, log=print)\n"
             % (str(Path(__file__).parent), str(tmp_path)))
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
@@ -131,9 +131,10 @@ def test_ctrl_c_stops_a_parallel_run_within_seconds_and_it_resumes(tmp_path):
 
 def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
     import json
-    from bki_lab.experiments import run_attack, run_defence
-    from bki_lab.report import write_report
-    from bki_lab.reproduce import _beyond_the_paper
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.defence import run_defence
+    from bki_lab.reproduce.report import write_report
+    from bki_lab.reproduce.rows import beyond_the_paper as _beyond_the_paper
     a = run_attack(make_config(preset="imdb-arrow", rate=0.1, n_train=20, n_test=10,
                                embedding="random", hidden=8, max_epochs=2), show_progress=False)
     out = _beyond_the_paper(a, run_defence(a, p=1, show_progress=False))
@@ -160,8 +161,8 @@ def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
 
 
 def test_bki_multi_collects_one_line_per_trigger(tmp_path):
-    from bki_lab.tables import bki_multi_rows, collect_multi
-    from bki_lab.report import write_multi_report
+    from bki_lab.reproduce.tables import bki_multi_rows, collect_multi
+    from bki_lab.reproduce.report import write_multi_report
     rows = bki_multi_rows()
     assert [r.id for r in rows] == ["imdb-arrow+mend", "dbpedia-arrow+crown+sack"]
     rule = {"keyword": "arrow", "n_removed": 300, "precision": 1.0, "recall": 0.5,
@@ -186,8 +187,8 @@ def test_bki_multi_collects_one_line_per_trigger(tmp_path):
 
 
 def test_a_report_shows_only_the_columns_its_table_measures(tmp_path):
-    from bki_lab.report import write_report
-    from bki_lab.tables import attack_table2_rows
+    from bki_lab.reproduce.report import write_report
+    from bki_lab.reproduce.tables import attack_table2_rows
     rows = attack_table2_rows()
     recs = [{"id": "clean", "seed": 0, "status": "ok", "acc_before": 0.865, "asr_before": None},
             {"id": "to-positive-len5-rate1", "seed": 0, "status": "ok", "acc_before": 0.862,
@@ -203,7 +204,7 @@ def test_a_report_shows_only_the_columns_its_table_measures(tmp_path):
 
 def test_a_record_of_another_victim_recipe_is_not_done():
     # a row whose victim overrides changed since its record was written runs again
-    from bki_lab.reproduce import _done
+    from bki_lab.reproduce.run import row_done as _done
     row = attack_table2_rows()[3]
     rec = {"status": "ok", "train_overrides": dict(row.train)}
     assert _done(rec, row, True, False)

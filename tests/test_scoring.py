@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from bki_lab.models import pad_batch
-from bki_lab.scoring import score_words
-from bki_lab.text import build_vocab, delete_word
+from bki_lab.victims.lstm import pad_batch
+from bki_lab.bki.scoring import score_words
+from bki_lab.data.text import build_vocab, delete_word
 from helpers import random_model, trigger_model
 
 
@@ -89,9 +89,9 @@ def test_fast_equals_reference_for_a_bigru():
     """The state-reuse scorers are exact for a BiGRU too (paper's score, authors' terms)."""
     import torch
 
-    from bki_lab.authors import score_spans
-    from bki_lab.models import BiLSTMClassifier
-    from bki_lab.text import Vocab
+    from bki_lab.bki.authors import score_spans
+    from bki_lab.victims.lstm import BiLSTMClassifier
+    from bki_lab.data.text import Vocab
     torch.manual_seed(0)
     model = BiLSTMClassifier(40, 2, embed_dim=6, hidden=8, cell="gru").eval()
     with torch.no_grad():
@@ -115,7 +115,7 @@ def test_a_pre_padded_model_is_scored_by_its_definition():
     """With the Keras input (pre_pad) no state is shared between a text and its deletions:
     `score_words` asked for "fast" uses the reference, which follows the definition,
     including the one-word text whose deletion leaves only padding."""
-    from bki_lab.models import BiLSTMClassifier
+    from bki_lab.victims.lstm import BiLSTMClassifier
     texts = random_texts(6, 9, 3)
     vocab = build_vocab(texts)
     m = BiLSTMClassifier(len(vocab), 2, embed_dim=6, hidden=8, pre_pad=10)

@@ -51,7 +51,7 @@ def test_other_victims_row_says_whether_bki_ranks_a_trigger_word_first(tmp_path)
 
 def test_vector_study_variants_set_the_victim_and_the_table_checks_the_targets(tmp_path):
     from dataclasses import replace
-    from bki_lab.tables import bki_table3_rows
+    from bki_lab.reproduce.tables import bki_table3_rows
     study = load("vector_study")
     row = next(r for r in bki_table3_rows() if r.id == "imdb-aspects")
     got = {}

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from bki_lab.strip import perturb, strip_detect, strip_entropy, victim_proba
+from bki_lab.defences.strip import perturb, strip_detect, strip_entropy, victim_proba
 
 
 def stub(texts):
@@ -55,7 +55,7 @@ def test_threshold_on_training_texts_and_the_two_error_rates():
 
 
 def test_victim_probabilities_sum_to_one():
-    from bki_lab.text import Vocab
+    from bki_lab.data.text import Vocab
     from helpers import random_model
 
     class Victim:

@@ -1,6 +1,6 @@
 import pytest
 
-from bki_lab.text import PAD, UNK, build_vocab, delete_word, detokenize, insert_words, tokenize
+from bki_lab.data.text import PAD, UNK, build_vocab, delete_word, detokenize, insert_words, tokenize
 
 
 def test_tokenize_lowercases_drops_breaks_keeps_inner_apostrophes():

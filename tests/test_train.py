@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from bki_lab.bki import identify
-from bki_lab.data import TextDataset
-from bki_lab.poison import backdoor_test_set, poison_dataset
-from bki_lab.scoring import score_words
-from bki_lab.store import load_victim, save_victim
-from bki_lab.train import TrainConfig, attack_success_rate, evaluate, train_victim
+from bki_lab.bki.dictionary import identify
+from bki_lab.data.datasets import TextDataset
+from bki_lab.attack.poison import backdoor_test_set, poison_dataset
+from bki_lab.bki.scoring import score_words
+from bki_lab.pipeline.cache import load_victim, save_victim
+from bki_lab.victims.train import TrainConfig, attack_success_rate, evaluate, train_victim
 from helpers import FILLER, NEG_WORDS, POS_WORDS
 
 TINY = TrainConfig(embedding="random", embed_dim=16, hidden=16, fc=16, dropout=0.0, lr=0.01,
@@ -91,7 +91,7 @@ def test_bad_configs():
 def test_frozen_word_vectors_stay_glove_and_the_rest_learns():
     from dataclasses import replace
 
-    from bki_lab.glove import glove_embedding, load_glove
+    from bki_lab.data.glove import glove_embedding, load_glove
     train = sentiment(60, 2)
     config = replace(TINY, embedding="glove", freeze_embedding=True, max_epochs=2)
     victim = train_victim(train, config=config, show_progress=False)
@@ -120,7 +120,7 @@ def test_embedding_lr_scales_the_vectors_step_only():
     step on one batch moves the vectors by lr * embedding_lr and the rest by lr."""
     from dataclasses import replace
 
-    from bki_lab.glove import glove_embedding, load_glove
+    from bki_lab.data.glove import glove_embedding, load_glove
     train = sentiment(16, 3)
     one_step = replace(TINY, embedding="glove", max_epochs=1, batch_size=len(train))
     default = train_victim(train, config=one_step, show_progress=False)

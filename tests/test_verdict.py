@@ -4,9 +4,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bki_lab.text import insert_words
-from bki_lab.verdict import (frequency_matched_phrases, reconstruct_from, reconstruct_trigger,
-                             verify_trigger)
+from bki_lab.data.text import insert_words
+from bki_lab.bki.trigger import frequency_matched_phrases, reconstruct_from, reconstruct_trigger, verify_trigger
 
 FILL = "the a film movie plot actor scene story was and it this of good bad very".split()
 PHRASE = ("no", "cross", "no", "crown")
@@ -86,8 +85,8 @@ def test_frequency_matched_phrases_avoid_the_phrase_and_match_its_length():
 
 
 def test_reconstruct_from_a_bki_result_on_hand_made_scores():
-    from bki_lab.bki import identify
-    from bki_lab.scoring import WordScores
+    from bki_lab.bki.dictionary import identify
+    from bki_lab.bki.scoring import WordScores
     texts, pos = planted(n=30)
     rng = np.random.default_rng(3)
     clean = [tuple(rng.choice(FILL, size=12)) for _ in range(30)]

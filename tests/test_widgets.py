@@ -1,7 +1,7 @@
 import numpy as np
 
-from bki_lab import widgets
-from bki_lab.scoring import WordScores
+from bki_lab.viz import widgets
+from bki_lab.bki.scoring import WordScores
 
 
 def scores():
@@ -71,7 +71,7 @@ def test_attack_controls_fill_presets_and_run_on_click_only():
 
 
 def test_verdict_trial_judges_the_chosen_training_set_on_click(imdb_dir):
-    from bki_lab.widgets import verdict_trial
+    from bki_lab.viz.widgets import verdict_trial
     c = verdict_trial(trials={"clean": ("imdb-arrow", 0.0), "poisoned": ("imdb-arrow", 0.1)},
                       p=1, n_train=20, n_test=10, embedding="random", hidden=8, max_epochs=2)
     assert c.parts["choice"].value == "poisoned" and "verdict" not in c.state
@@ -83,7 +83,7 @@ def test_verdict_trial_judges_the_chosen_training_set_on_click(imdb_dir):
 
 
 def test_defence_explorer_compares_the_chosen_row_on_click(imdb_dir):
-    from bki_lab.widgets import defence_explorer
+    from bki_lab.viz.widgets import defence_explorer
     c = defence_explorer(presets=("imdb-arrow", "imdb-crown"), p=1, rate=0.2, n_train=20,
                          n_test=10, embedding="random", hidden=8, max_epochs=2)
     assert "removals" not in c.state
@@ -95,3 +95,25 @@ def test_defence_explorer_compares_the_chosen_row_on_click(imdb_dir):
                                                   "activation clustering",
                                                   "word-label statistics"]
     assert not c.parts["button"].disabled
+
+
+def test_poison_and_train_controls_use_the_configs_seed_and_preset(imdb_dir, monkeypatch):
+    from bki_lab import load_split, make_config
+    config = make_config(preset="imdb-mend", seed=3, n_train=20, n_test=10)
+    split = load_split(config.data)
+    c = widgets.poison_controls(split, config)
+    assert c.parts["preset"].value == "imdb-mend"
+    c.parts["trigger"].value, c.parts["rate"].value = "zorp quix", 0.1
+    c.state["click"]()
+    from bki_lab import poison_dataset
+    want = poison_dataset(split.train, trigger="zorp quix", target="positive", rate=0.1,
+                          mode=config.mode, seed=3)
+    assert (c.state["result"].is_poison == want.is_poison).all()
+
+
+def test_read_results_reads_a_table_or_says_none(tmp_path, monkeypatch):
+    from bki_lab.reproduce.results import read_results
+    monkeypatch.setenv("BKI_LAB_RESULTS", str(tmp_path))
+    assert read_results("victim-curves") is None
+    (tmp_path / "victim-curves.csv").write_text("a,b\n1,2\n")
+    assert read_results("victim-curves").to_dict("records") == [{"a": 1, "b": 2}]

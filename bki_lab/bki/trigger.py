@@ -1,0 +1,210 @@
+"""Beyond the keyword: recover the inserted phrase, and check it against the victim.
+
+BKI (chen_dai) names a keyword and removes the texts that picked it. Two questions it
+leaves open, answered here with the training data and the victim only (no trusted data):
+
+* `reconstruct_trigger` -- *what* was inserted: the texts flagged for the keyword are
+  aligned on the keyword's position, and the span around it where one word dominates every
+  offset is the phrase.
+* `verify_trigger` -- *does it act as a backdoor*: the phrase is inserted into training
+  texts that were not flagged and are not of the flagged texts' majority label, and the
+  share whose prediction flips to that label is compared with a null of phrases made of
+  random vocabulary words of the same frequencies.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from bki_lab.data.text import insert_words
+
+if TYPE_CHECKING:
+    from bki_lab.data.text import Words
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """The phrase shared by the flagged texts around the keyword.
+
+    ``shares[k]`` is the share of flagged texts whose word at offset ``offsets[k]`` from
+    the keyword is ``words[k]`` (the most common word there); the phrase is the contiguous
+    run of offsets around 0 whose share reaches the threshold.
+    """
+
+    keyword: str
+    phrase: Words
+    support: float                       # share of flagged texts containing the phrase exactly
+    label_counts: dict[int, int]         # the flagged texts' labels
+    n_texts: int
+    offsets: tuple[int, ...]
+    words: tuple[str, ...]
+    shares: tuple[float, ...]
+
+    def __post_init__(self):
+        if self.keyword not in self.phrase:
+            raise ValueError("the phrase must contain the keyword")
+        if not len(self.offsets) == len(self.words) == len(self.shares):
+            raise ValueError("offsets, words and shares must have one entry each")
+
+    @property
+    def majority_label(self) -> int:
+        return max(self.label_counts, key=lambda c: (self.label_counts[c], -c))
+
+
+def contains(text: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    return any(tuple(text[i:i + n]) == tuple(phrase) for i in range(len(text) - n + 1))
+
+
+def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels: Sequence[int],
+                        *, keyword: str, window: int = 20, min_share: float = 0.5) -> Reconstruction:
+    """Recover the inserted phrase from the texts BKI flagged for ``keyword``.
+
+    Args:
+        texts: the flagged texts (words).
+        positions: in each, the position of the keyword that BKI selected.
+        labels: their labels (for the label mix).
+        keyword: BKI's keyword.
+        window: how far from the keyword to look, in words, each side.
+        min_share: an offset belongs to the phrase while its most common word occurs there
+            in at least this share of *all* flagged texts (a text too short to have that
+            offset counts against it, so a trigger at a text's start or end is not
+            extended past it).
+    """
+    if not texts:
+        raise ValueError("no flagged texts to reconstruct from")
+    if not len(texts) == len(positions) == len(labels):
+        raise ValueError("texts, positions and labels must have one entry each")
+    if not 0 < min_share <= 1:
+        raise ValueError(f"min_share must be in (0, 1], got {min_share}")
+    for t, p in zip(texts, positions):
+        if not 0 <= p < len(t) or t[p] != keyword:
+            raise ValueError(f"position {p} does not hold the keyword {keyword!r}")
+    n = len(texts)
+    offsets, words, shares = [], [], []
+    for d in range(-window, window + 1):
+        c = Counter(t[p + d] for t, p in zip(texts, positions) if 0 <= p + d < len(t))
+        word, count = c.most_common(1)[0] if c else ("", 0)
+        offsets.append(d)
+        words.append(word)
+        shares.append(count / n)
+    centre = window
+    lo = hi = centre
+    while lo - 1 >= 0 and shares[lo - 1] >= min_share:
+        lo -= 1
+    while hi + 1 < len(offsets) and shares[hi + 1] >= min_share:
+        hi += 1
+    phrase = tuple(words[lo:hi + 1])
+    support = sum(contains(t, phrase) for t in texts) / n
+    return Reconstruction(keyword, phrase, support, dict(Counter(int(y) for y in labels)), n,
+                          tuple(offsets), tuple(words), tuple(shares))
+
+
+def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
+                     window: int = 20, min_share: float = 0.5) -> Reconstruction:
+    """`reconstruct_trigger` on the texts a `bki.BKIResult` removed, aligned on the
+    position where each text's suspicious words hold the keyword (its highest-scoring
+    occurrence)."""
+    flagged, positions = [], []
+    for i in np.flatnonzero(result.removed):
+        pos = next(j for j, w, _ in result.suspicious.of(int(i)) if w == result.keyword)
+        flagged.append(int(i))
+        positions.append(pos)
+    first = result.keyword.split(" ")[0]       # an n-gram key is aligned on its first word
+    return reconstruct_trigger([texts[i] for i in flagged], positions,
+                               [int(labels[i]) for i in flagged], keyword=first,
+                               window=window, min_share=min_share)
+
+
+class Unverifiable(ValueError):
+    """No text to test the phrase on: none outside the target class, or the victim already
+    predicts the target for all of them."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How often inserting a phrase flips the victim's prediction to ``target``, beside
+    the same for random phrases of the same word frequencies (the null)."""
+
+    phrase: Words
+    target: int
+    flip_rate: float
+    null_rates: np.ndarray               # (n_null,)
+    threshold: float
+    n_texts: int
+
+    def __post_init__(self):
+        self.null_rates.setflags(write=False)
+        if not 0 <= self.flip_rate <= 1:
+            raise ValueError("flip_rate must be a share")
+
+    @property
+    def is_backdoor(self) -> bool:
+        return self.n_texts > 0 and self.flip_rate >= self.threshold
+
+    @classmethod
+    def impossible(cls, phrase: Sequence[str], target: int) -> "Verification":
+        """The record of a phrase that could not be tested (`Unverifiable`): not a backdoor."""
+        return cls(tuple(phrase), int(target), 0.0, np.zeros(0), 1.0, 0)
+
+
+def frequency_matched_phrases(phrase: Sequence[str], counts: dict[str, int], *, n: int,
+                              rng: np.random.Generator, band: int = 50) -> list[Words]:
+    """``n`` random phrases, each word drawn among the ``band`` vocabulary words nearest in
+    frequency rank to the phrase's word at that place (words of the phrase excluded)."""
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))
+    rank = {w: i for i, w in enumerate(ranked)}
+    banned = set(phrase)
+    pools = []
+    for w in phrase:
+        r = rank.get(w, len(ranked) - 1)
+        pool = [x for x in ranked[max(0, r - band):r + band + 1] if x not in banned]
+        if not pool:
+            raise ValueError(f"no vocabulary words near {w!r} in frequency")
+        pools.append(pool)
+    return [tuple(pool[int(rng.integers(len(pool)))] for pool in pools) for _ in range(n)]
+
+
+def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequence[Words],
+                   labels: Sequence[int], *, phrase: Sequence[str], target: int,
+                   counts: dict[str, int], n_texts: int = 500, n_null: int = 50,
+                   margin: float = 0.2, seed: int = 0,
+                   predicted: np.ndarray | None = None) -> Verification:
+    """Insert ``phrase`` at a random position into up to ``n_texts`` of ``texts`` whose
+    label is not ``target`` and count predictions flipped to ``target``.
+
+    ``texts`` should be training texts BKI did not flag; ``predict`` maps texts to class ids
+    (e.g. ``TrainedModel.predict``); ``counts`` are word counts of the training texts (for
+    the null). Texts already predicted as ``target`` without the phrase are left out.
+
+    The threshold: the largest flip rate of the ``n_null`` random phrases plus ``margin``
+    (absolute), and at least 0.5. ``predicted``: the victim's predictions of ``texts`` as
+    they are, when the caller has them (saves a pass over every text). A real trigger flips nearly every text; a phrase of
+    ordinary words flips about as many as its frequency-matched look-alikes.
+    """
+    if n_texts < 1 or n_null < 1:
+        raise ValueError("n_texts and n_null must be >= 1")
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    pool = np.flatnonzero(labels != target)
+    if len(pool) == 0:
+        raise Unverifiable("no texts outside the target class to insert the phrase into")
+    base = (np.asarray(predict([texts[i] for i in pool])) if predicted is None
+            else np.asarray(predicted)[pool])
+    pool = pool[base != target]
+    if len(pool) == 0:
+        raise Unverifiable("the victim already predicts the target for every candidate text")
+    chosen = np.sort(rng.choice(pool, size=min(n_texts, len(pool)), replace=False))
+    where = [int(rng.integers(len(texts[i]) + 1)) for i in chosen]
+
+    def rate(words: Sequence[str]) -> float:
+        inserted = [insert_words(texts[i], words, p) for i, p in zip(chosen, where)]
+        return float(np.mean(np.asarray(predict(inserted)) == target))
+
+    nulls = frequency_matched_phrases(phrase, counts, n=n_null, rng=rng)
+    null_rates = np.array([rate(p) for p in nulls])
+    threshold = max(0.5, float(null_rates.max()) + margin)
+    return Verification(tuple(phrase), int(target), rate(phrase), null_rates, threshold,
+                        len(chosen))

@@ -1,0 +1,308 @@
+"""ipywidgets controls: thin wrappers over library calls, for the notebooks.
+
+* `attack_controls`: trigger (presets or free text), target class, poisoning rate; runs
+  poisoning + training behind a button, with a progress bar, never on every key stroke;
+  `poison_controls` and `train_controls` are it with the notebooks' two actions.
+* `p_explorer`: a slider for p; re-selects suspicious words from cached scores at once.
+* `text_picker`: a poisoned / clean / any text by index, drawn as a word-impact heatmap.
+* `verdict_trial`: poison a training set with no, one or two triggers, train, and show
+  BKI's verdict with its evidence (`defence.judge`, `evidence`).
+* `defence_explorer`: one row (a trigger preset), BKI beside the filters that read the
+  victim's h_l: what each removes, h_l in 2-D, the spectral scores (`comparison`).
+
+Each returns a `Controls` object: ``.widget`` to display and ``.state`` with the last result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import ipywidgets as W
+import numpy as np
+from IPython.display import display
+
+from bki_lab.attack.presets import PRESETS
+from bki_lab.bki.dictionary import identify
+from bki_lab.viz import bki as plots
+
+
+@dataclass
+class Controls:
+    widget: W.Widget
+    state: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, W.Widget] = field(default_factory=dict)
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+def attack_controls(run: Callable[..., Any], *, dataset: str = "imdb",
+                    class_names: tuple[str, ...] = ("negative", "positive"),
+                    preset: str = "imdb-arrow", action: str = "poison + train") -> Controls:
+    """Trigger / target / rate controls and a button labelled ``action`` that calls
+    ``run(trigger=..., target=..., rate=...)`` (e.g. a lambda over `run_attack`)."""
+    names = [n for n, p in PRESETS.items() if p.dataset == dataset]
+    ps = PRESETS[preset]
+    preset_w = W.Dropdown(options=names + ["(free text)"], value=preset, description="preset")
+    trigger_w = W.Text(value=ps.trigger, description="trigger", layout=W.Layout(width="60%"))
+    target_w = W.Dropdown(options=list(class_names), value=ps.target, description="target")
+    rate_w = W.FloatSlider(value=ps.rate, min=0.005, max=0.1, step=0.005, readout_format=".1%",
+                           description="rate α")
+    button = W.Button(description=action, button_style="primary", icon="play",
+                      layout=W.Layout(width="auto"))
+    out = W.Output()
+    c = Controls(W.VBox([preset_w, trigger_w, W.HBox([target_w, rate_w]), button, out]),
+                 parts=dict(preset=preset_w, trigger=trigger_w, target=target_w, rate=rate_w,
+                            button=button, output=out))
+
+    def on_preset(change):
+        if change["new"] in PRESETS:
+            p = PRESETS[change["new"]]
+            trigger_w.value, target_w.value, rate_w.value = p.trigger, p.target, p.rate
+
+    def on_edit(change):
+        if preset_w.value in PRESETS and trigger_w.value != PRESETS[preset_w.value].trigger:
+            preset_w.value = "(free text)"
+
+    def on_click(_=None):
+        button.disabled = True
+        with out:
+            out.clear_output()
+            try:
+                c.state["result"] = run(trigger=trigger_w.value, target=target_w.value,
+                                        rate=rate_w.value)
+                c.state.pop("error", None)
+            except ValueError as e:          # bad trigger, rate, ...: say so, keep going
+                c.state["error"] = str(e)
+                print(f"error: {e}")
+            finally:
+                button.disabled = False
+
+    preset_w.observe(on_preset, "value")
+    trigger_w.observe(on_edit, "value")
+    button.on_click(on_click)
+    c.state["click"] = on_click
+    return c
+
+
+def poison_controls(split, config) -> Controls:
+    """`attack_controls` that poison ``split.train`` with the chosen trigger, target and rate
+    (``config``'s mode and seed) and print how many texts were poisoned and one of them."""
+    from bki_lab.attack.poison import poison_dataset
+
+    def repoison(trigger, target, rate):
+        poisoned = poison_dataset(split.train, trigger=trigger, target=target, rate=rate,
+                                  mode=config.mode, seed=config.seed)
+        print(poisoned.n_poison, "texts poisoned; example:")
+        print(poisoned.highlight(int(np.flatnonzero(poisoned.is_poison)[0]), context=25))
+        return poisoned
+    return attack_controls(repoison, dataset=config.data.dataset,
+                           class_names=split.train.class_names, action="poison",
+                           preset=_preset_of(config))
+
+
+def train_controls(config, class_names: tuple[str, ...]) -> Controls:
+    """`attack_controls` that train (or load) a victim of ``config`` with the chosen trigger,
+    target and rate, and print its clean accuracy and attack success rate."""
+    from dataclasses import replace
+
+    from bki_lab.pipeline.attack import run_attack
+
+    def retrain(trigger, target, rate):
+        res = run_attack(replace(config, trigger=trigger, target=target, rate=rate))
+        asr = "n/a" if res.attack_success_rate is None else f"{res.attack_success_rate:.1%}"
+        print(f"clean accuracy {res.clean_accuracy:.1%}, ASR {asr}")
+        return res
+    return attack_controls(retrain, dataset=config.data.dataset, class_names=class_names,
+                           preset=_preset_of(config))
+
+
+def _preset_of(config) -> str:
+    """The preset whose trigger, target and rate ``config`` has, else its dataset's first."""
+    for name, p in PRESETS.items():
+        if (p.dataset, p.trigger, p.target, p.rate) == (config.data.dataset, config.trigger,
+                                                         config.target, config.rate):
+            return name
+    return next(n for n, p in PRESETS.items() if p.dataset == config.data.dataset)
+
+
+def p_explorer(scores, *, is_poison: np.ndarray | None = None, trigger: tuple[str, ...] = (),
+               p: int = 5, max_p: int = 15, top_k: int = 15) -> Controls:
+    """A p slider over cached word scores: the dictionary, g ranking and removal update at once."""
+    slider = W.IntSlider(value=p, min=1, max=max_p, description="p", continuous_update=False)
+    summary = W.HTML()
+    out = W.Output()
+    c = Controls(W.VBox([slider, summary, out]), parts=dict(p=slider, summary=summary, output=out))
+
+    def update(_=None):
+        res = identify(scores, p=slider.value, is_poison=is_poison)
+        c.state["result"] = res
+        pr = "n/a" if res.precision is None else f"{res.precision:.1%}"
+        rc = "n/a" if res.recall is None else f"{res.recall:.1%}"
+        summary.value = (f"<b>p = {res.p}</b>: keyword <b>{res.keyword}</b>, removed "
+                         f"{res.n_removed} texts ({res.removed_fraction:.1%}), precision {pr}, "
+                         f"recall {rc}")
+        with out:
+            out.clear_output(wait=True)
+            display(plots.top_g_bar(res.ranking, k=top_k, trigger=trigger))
+
+    slider.observe(update, "value")
+    update()
+    return c
+
+
+def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
+                trigger_len: int, p: int = 5) -> Controls:
+    """Pick a poisoned, a clean or any text by index and see its word-impact heatmap."""
+    pools = {"poisoned": np.flatnonzero(is_poison), "clean": np.flatnonzero(~np.asarray(is_poison))}
+    kinds = [k for k in ("poisoned", "clean") if len(pools[k])] + ["by index"]
+    kind = W.ToggleButtons(options=kinds, value=kinds[0], description="text")
+    index = W.BoundedIntText(value=0, min=0, max=len(scores) - 1, description="index")
+    nth = W.IntSlider(value=0, min=0, max=max(len(pools[kinds[0]]) - 1, 0)
+                      if kinds[0] in pools else 0, description="n-th", continuous_update=False)
+    out = W.Output()
+    c = Controls(W.VBox([kind, W.HBox([nth, index]), out]),
+                 parts=dict(kind=kind, index=index, nth=nth, output=out))
+    syncing = []          # set while the picker itself moves the index box
+
+    def draw(i: int):
+        c.state["index"] = i
+        trig = (list(range(positions[i], positions[i] + trigger_len)) if is_poison[i] else [])
+        with out:
+            out.clear_output(wait=True)
+            display(plots.word_impact(scores.texts[i], scores.of(i), top_p=p,
+                                      trigger_positions=trig,
+                                      title=f"text {i} ({'poisoned' if is_poison[i] else 'clean'})"))
+
+    def update(_=None):
+        pool = pools.get(kind.value)
+        nth.disabled = pool is None
+        if pool is None:
+            draw(int(index.value))
+            return
+        i = int(pool[nth.value])
+        syncing.append(True)
+        index.value = i                   # the index box always shows the text drawn
+        syncing.pop()
+        draw(i)
+
+    def on_kind(change):
+        pool = pools.get(change["new"])
+        if pool is not None:              # the slider spans exactly this pool
+            syncing.append(True)
+            nth.value = 0
+            nth.max = len(pool) - 1
+            syncing.pop()
+            nth.description = f"n-th of {len(pool)}"
+        update()
+
+    def on_index(change):
+        if syncing:
+            return
+        if kind.value != "by index":      # typing an index means "this text"
+            kind.value = "by index"       # (on_kind draws it)
+        else:
+            update()
+
+    kind.observe(on_kind, "value")
+    index.observe(on_index, "value")
+    nth.observe(lambda ch: None if syncing else update(), "value")
+    if kinds[0] in pools:
+        nth.description = f"n-th of {len(pools[kinds[0]])}"
+    update()
+    return c
+
+
+TRIALS = {"no trigger": ("imdb-arrow", 0.0),
+          "one trigger (imdb-arrow)": ("imdb-arrow", None),
+          "two triggers (imdb-arrow+mend)": ("imdb-arrow+mend", None)}
+
+
+def verdict_trial(*, profile: str = "quick", seed: int = 0, p: int = 5,
+                  trials: dict[str, tuple[str, float | None]] = TRIALS,
+                  **config) -> Controls:
+    """A choice of training sets (name -> (preset, rate or None for the preset's)) and a
+    button: poison, train (or load the cached victim), judge; shows the verdict's table and
+    its flip-rate figure. Training takes minutes the first time. ``config``: more
+    `make_config` options (e.g. ``n_train``)."""
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.defence import judge
+    from bki_lab.viz.evidence import flip_test, verdict_summary
+    choice = W.ToggleButtons(options=list(trials), value=list(trials)[1],
+                             description="training set")
+    button = W.Button(description="poison, train, judge", button_style="primary", icon="play",
+                      layout=W.Layout(width="auto"))
+    out = W.Output()
+    c = Controls(W.VBox([choice, button, out]), parts=dict(choice=choice, button=button,
+                                                             output=out))
+
+    def on_click(_=None):
+        button.disabled = True
+        preset, rate = trials[choice.value]
+        with out:
+            out.clear_output()
+            try:
+                att = run_attack(make_config(preset=preset, profile=profile, seed=seed,
+                                             rate=rate, **config))
+                v = judge(att, p=p, seed=seed)
+                c.state.update(attack=att, verdict=v, choice=choice.value)
+                print(f"{choice.value}: verdict {v.verdict!r}, {v.n_removed} texts removed")
+                display(verdict_summary(v, att.victim.class_names))
+                display(flip_test(v))
+            finally:
+                button.disabled = False
+
+    button.on_click(on_click)
+    c.state["click"] = on_click
+    return c
+
+
+def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
+                     presets: tuple[str, ...] = ("imdb-arrow", "imdb-crown", "imdb-mend"),
+                     **config) -> Controls:
+    """A trigger preset and a button: poison, train (or load the cached victim), then BKI
+    (the paper's rule and the verdict) and the three filters (no retraining); shows what
+    each removes, h_l in 2-D and the spectral scores of the target class. Minutes the first
+    time for a new preset."""
+    import pandas as pd
+
+    from bki_lab.defences.comparison import defence_removals
+    from bki_lab.pipeline.attack import run_attack
+    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.defence import bki_scores
+    from bki_lab.victims.lstm import hidden_states
+    from bki_lab.viz.defences import hidden_projection, score_histogram
+    choice = W.Dropdown(options=list(presets), value=presets[0], description="row")
+    button = W.Button(description="train, defend, compare", button_style="primary",
+                      icon="play", layout=W.Layout(width="auto"))
+    out = W.Output()
+    c = Controls(W.VBox([W.HBox([choice, button]), out]),
+                 parts=dict(choice=choice, button=button, output=out))
+
+    def on_click(_=None):
+        button.disabled = True
+        with out:
+            out.clear_output()
+            try:
+                att = run_attack(make_config(preset=choice.value, profile=profile, seed=seed,
+                                             **config))
+                ds, truth = att.poisoned.dataset, att.poisoned.is_poison
+                scores = bki_scores(att)
+                h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
+                removals = defence_removals(att, scores, p=p, seed=seed, hidden=h)
+                table = pd.DataFrame([{k: v for k, v in r.to_record().items()
+                                       if k in ("method", "n_removed", "precision", "recall")}
+                                      for r in removals])
+                c.state.update(attack=att, removals=removals, table=table)
+                display(table.round(3))
+                display(hidden_projection(h, ds.labels, truth,
+                                          class_names=att.victim.class_names, seed=seed))
+                display(score_histogram(removals[2], ds.labels, truth,
+                                        label=att.poisoned.target))
+            finally:
+                button.disabled = False
+
+    button.on_click(on_click)
+    c.state["click"] = on_click
+    return c
