@@ -1,4 +1,4 @@
-"""The CUDA path, checked and timed in one run (for a lent GPU machine; CPU works too).
+"""The CUDA path, checked and timed in one run (on a GPU machine; CPU works too).
 
     python benchmarks/gpu_check.py --device cuda [--json OUT.json]
 

@@ -38,9 +38,9 @@ from bki_lab.data.download import download
 from bki_lab.data.imdb import load_imdb
 from bki_lab.data.text import Vocab, detokenize, insert_words, tokenize
 from bki_lab.defences.clustering import activation_clustering
-from bki_lab.defences.comparison import compare_defences, run_filters
+from bki_lab.defences.comparison import compare_defences, defence_removals, run_filters
 from bki_lab.defences.spectral import spectral_signatures
-from bki_lab.defences.strip import strip_detect
+from bki_lab.defences.strip import strip_detect, victim_proba
 from bki_lab.defences.word_label import word_label_filter
 from bki_lab.pipeline.attack import AttackResult, cached_victim, load_split, run_attack
 from bki_lab.pipeline.cache import CacheError, cache_dir
@@ -61,10 +61,11 @@ from bki_lab.pipeline.defence import (
                                    retrain_without,
                                    run_defence,
 )
+from bki_lab.reproduce.results import read_results
 from bki_lab.reproduce.run import reproduce
 from bki_lab.utils.seed import set_seed
 from bki_lab.victims.cnn import CNNClassifier
-from bki_lab.victims.lstm import BiLSTMClassifier
+from bki_lab.victims.lstm import BiLSTMClassifier, hidden_states
 from bki_lab.victims.train import (
                                    TrainConfig,
                                    TrainedModel,
@@ -83,7 +84,8 @@ __all__ = [
     "SpanScores", "Split", "TextDataset", "TrainConfig", "TrainedModel", "TrainingError",
     "TriggerPreset", "Verdict", "Vocab", "WordScores", "activation_clustering",
     "attack_success_rate", "authors_spans", "backdoor_test_set", "bki_scores",
-    "build_dictionary", "cache_dir", "cached_victim", "compare_defences", "config_dict",
+    "build_dictionary", "cache_dir", "cached_victim", "compare_defences", "config_dict", "defence_removals", "hidden_states",
+    "read_results", "victim_proba",
     "data_dir", "detokenize", "download", "evaluate", "find_backdoors", "identify",
     "identify_authors", "insert_words", "judge", "judge_retrained", "learning_curve",
     "load_csv", "load_dbpedia", "load_imdb", "load_split", "make_config", "p_sweep",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Paper-profile rows on a lent GPU machine (the `device` tool): the repository travels with
+# Paper-profile rows on a remote GPU machine: the repository travels with
 # .gpu/ (carried: data/ = the needed files of BKI_LAB_DATA, glove50.npz from
 # scripts/glove_bundle.py). Rows land in /tmp/res/rows, tarred to $OUT/rows.tar every 15 s
 # so that what finished comes back even when the call hits its limit.

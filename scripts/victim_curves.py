@@ -36,7 +36,7 @@ RECIPES = {
     "append-cosine": dict(mode="append", dropout=0.0, max_epochs=10, lr_schedule="cosine"),
     "authors-50d": dict(mode="append", dropout=0.0, max_epochs=20, freeze_embedding=True,
                         batch_size=128, max_vocab=10_000, lr_schedule="constant"),
-    # DBpedia (frozen vectors): the bki-lab recipe before its vocabulary cap (session 12),
+    # DBpedia (frozen vectors): the bki-lab recipe before its 10,000-word vocabulary cap,
     # and two ways to learn a weak trigger more; max_vocab=None keeps them as measured
     "frozen-cosine-25": dict(mode="append", dropout=0.0, max_epochs=25, freeze_embedding=True,
                              lr_schedule="cosine", max_vocab=None),
@@ -44,7 +44,7 @@ RECIPES = {
                               lr_schedule="cosine", lr=3e-3, max_vocab=None),
     "frozen-cosine-50": dict(mode="append", dropout=0.0, max_epochs=50, freeze_embedding=True,
                              lr_schedule="cosine", max_vocab=None),
-    # DBpedia: the released code's recipe itself (`config.RECIPES["authors-code"]`)
+    # DBpedia: the released code's recipe itself (`bki_lab.pipeline.config.RECIPES["authors-code"]`)
     "authors-25": dict(recipe="authors-code"),
     # dai2019's 1% rows (learned less than the paper's with the decay over all 8 epochs):
     # the same 8 epochs, the rate held for the first half / doubled (the recipe itself, lr
@@ -54,7 +54,7 @@ RECIPES = {
     "cosine8-lr2": dict(mode="append", dropout=0.0, max_epochs=8, lr_schedule="cosine", lr=2e-3),
 }
 # DBpedia: frozen-cosine-25 plus the authors' 10,000-word cap, which is the bki-lab recipe
-# itself since session 12 (`config.RECIPES["bki-lab"]`)
+# itself (`bki_lab.pipeline.config.RECIPES["bki-lab"]`)
 RECIPES["frozen-cosine-vocab10k"] = dict(recipe="bki-lab")
 PLAN = [(r, "append") for r in ROWS] + [(r, "append-cosine") for r in ROWS] + \
        [(r, "replace") for r in ROWS] + \

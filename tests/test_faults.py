@@ -316,7 +316,7 @@ def test_notebook_files_faults_are_one_line(tmp_path, capsys, make, args, messag
     before = nb.read_bytes() if nb.exists() else None
     assert nb_main([a.replace("{d}", str(tmp_path)) for a in args]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("notebook_files: error: ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("bki_lab.viz.notebooks: error: ") and len(err.strip().splitlines()) == 1
     assert message in err and "Traceback" not in err
     assert (nb.read_bytes() if nb.exists() else None) == before
 

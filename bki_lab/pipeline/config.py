@@ -71,7 +71,7 @@ Recipe = Literal["bki-lab", "authors-code", "early-stopping"]
 
 # How the victim is trained and poisoned: named recipes, each (dataset, profile) -> the
 # poisoning mode and the `TrainConfig` fields it sets. Measured per epoch in
-# results/victim-curves.csv (scripts/victim_curves.py); see results/README.md.
+# results/victim-curves.csv (scripts/victim_curves.py); see results/victim-curves.md.
 # * "bki-lab" (default): the BKI authors' protocol -- poisoned copies *appended* (each keeps
 #   its clean twin with the true label), no dropout, a fixed number of epochs and the last
 #   weights kept, the learning rate decayed to 0 (cosine) so that the last weights have

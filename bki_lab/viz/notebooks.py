@@ -8,7 +8,8 @@
   carry plotly's own mimetype, which ``jupyter nbconvert --to html`` drops; here each
   figure becomes an HTML div and plotly.js is inlined once per page.
 
-    python -m bki_lab.notebook_files export notebooks/04_keyword_dictionary.ipynb out.html
+    python -m bki_lab.viz.notebooks export notebooks/04_keyword_dictionary.ipynb out.html
+    python -m bki_lab.viz.notebooks check notebooks/*.ipynb     # jupytext pairs in sync?
 """
 from __future__ import annotations
 
@@ -107,6 +108,37 @@ def export_html(notebook: str | Path, html_path: str | Path) -> Path:
     return html_path
 
 
+def pair_differences(notebook: str | Path) -> list[str]:
+    """How ``notebook`` (.ipynb) and its jupytext pair (the .py beside it, percent format,
+    the reviewed source) differ, cell by cell: type, source and tags. Empty when in sync.
+
+    Outputs live only in the .ipynb (for nbval); everything else must agree.
+    """
+    import jupytext
+    notebook = Path(notebook)
+    py = notebook.with_suffix(".py")
+    if not py.is_file():
+        return [f"{py} is missing: every notebook is kept as a jupytext pair "
+                f"(jupytext --set-formats ipynb,py:percent {notebook})"]
+    ours = read_notebook(notebook)
+    theirs = jupytext.read(py)
+
+    def cells(nb):
+        return [(c.cell_type, c.source.strip(), sorted(c.get("metadata", {}).get("tags", [])))
+                for c in nb.cells]
+    a, b = cells(ours), cells(theirs)
+    out = []
+    for k, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            what = "type" if x[0] != y[0] else "tags" if x[2] != y[2] else "source"
+            out.append(f"{notebook.name} cell {k}: the {what} differs from {py.name}")
+    if len(a) != len(b):
+        out.append(f"{notebook.name} has {len(a)} cells, {py.name} {len(b)}")
+    if out:
+        out.append(f"sync them with: jupytext --sync {py}")
+    return out
+
+
 class NotebookError(ValueError):
     """A file that is not a readable notebook, or an output that cannot be written."""
 
@@ -143,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
                                     f"({type(e).__name__}: {' '.join(str(e).split())[:200]})"
                                     ) from None
             return 0
+        if len(args) >= 2 and args[0] == "check":
+            problems = [d for name in args[1:] for d in pair_differences(name)]
+            for d in problems:
+                print(d, file=sys.stderr)
+            return 1 if problems else 0
         if len(args) >= 2 and args[0] == "clean":
             import nbformat
             notebooks = [(name, read_notebook(name)) for name in args[1:]]   # all, first
@@ -150,12 +187,14 @@ def main(argv: list[str] | None = None) -> int:
                 nbformat.write(nbformat.from_dict(clean_outputs(nb)), name)
             return 0
     except NotebookError as e:
-        print(f"notebook_files: error: {e}", file=sys.stderr)
+        print(f"bki_lab.viz.notebooks: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"notebook_files: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+        print(f"bki_lab.viz.notebooks: error: {e.filename or ''}: {e.strerror}",
+              file=sys.stderr)
         return 2
-    print("usage: python -m bki_lab.notebook_files export NOTEBOOK HTML | clean NOTEBOOK...",
+    print("usage: python -m bki_lab.viz.notebooks export NOTEBOOK HTML | clean NOTEBOOK... | "
+          "check NOTEBOOK...",
           file=sys.stderr)
     return 2
 
