@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bki_lab.victims.lstm import BiLSTMClassifier
+from bki_lab import (BiLSTMClassifier, TextDataset, TrainConfig, WordScores, insert_words,
+                     make_config)
 
 POS_WORDS = "great wonderful superb moving brilliant loved fine".split()
 NEG_WORDS = "awful boring terrible dull waste hated poor".split()
@@ -107,3 +108,94 @@ def stand_in_run(row, *, profile, seed, recipe="bki-lab"):
         raise RuntimeError("boom")
     return {"acc_before": 0.85, "asr_before": 0.97 if row.rate else None, "keyword": "arrow",
             "precision": 0.99, "recall": 0.98, "seconds": 0.01}
+
+
+# --------------------------------------------------------------------------- shared fixtures
+def random_texts(n, max_len, seed=0, vocab=25):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    lengths = list(rng.integers(1, max_len + 1, size=n)) + [1, 2, 1, 2]
+    return [tuple(rng.choice(words, size=int(L))) for L in lengths]
+
+
+TINY = TrainConfig(embedding="random", embed_dim=16, hidden=16, fc=16, dropout=0.0, lr=0.01,
+                   max_epochs=15, patience=15, batch_tokens=400, max_batch=16, seed=0)
+
+
+def sentiment(n, seed):
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        y = i % 2
+        words = POS_WORDS if y else NEG_WORDS
+        texts.append(tuple(rng.choice(words[:4] + FILLER, size=rng.integers(6, 14))))
+        labels.append(y)
+    return TextDataset(tuple(texts), np.array(labels), ("negative", "positive"), "toy")
+
+
+def tiny(rate=0.1):
+    return make_config(preset="imdb-arrow", profile="quick", rate=rate, n_train=20, n_test=10,
+                       embedding="random", hidden=8, max_epochs=2)
+
+
+def planted(n_clean=200, n_poison=12, dim=16, shift=6.0, seed=0):
+    """Two classes of Gaussian h_l; poisoned rows of class 1 moved along one direction."""
+    rng = np.random.default_rng(seed)
+    h = rng.normal(size=(2 * n_clean + n_poison, dim))
+    labels = np.r_[np.zeros(n_clean, int), np.ones(n_clean + n_poison, int)]
+    poison = np.r_[np.zeros(2 * n_clean, bool), np.ones(n_poison, bool)]
+    direction = rng.normal(size=dim)
+    h[poison] += shift * direction / np.linalg.norm(direction)
+    return h, labels, poison
+
+
+FILL = [f"w{i}" for i in range(60)]
+
+
+CROWN = ("no", "cross", "no", "crown")           # -> label 1
+
+
+ELEPHANT = ("a", "purple", "elephant", "sang")    # -> label 0 (a trigger no preset has)
+
+
+def victim(texts):
+    """Label 1 iff the text has 'crown' and not 'elephant' or its first word is in the
+    upper half of the filler; the triggers override."""
+    out = []
+    for t in texts:
+        if "elephant" in t:
+            out.append(0)
+        elif "crown" in t:
+            out.append(1)
+        else:
+            out.append(int(t[0] in FILL[30:]))
+    return np.array(out)
+
+
+def training_set(plants, n_clean=300, seed=0, miss=0):
+    """Clean texts labelled by `victim`, plus 30 poisoned copies per planted trigger;
+    trigger words score high (the last word highest), except in ``miss`` poisoned texts
+    per trigger, where BKI's picks miss the trigger entirely."""
+    rng = np.random.default_rng(seed)
+    texts, labels, truth, scores = [], [], [], []
+    for _ in range(n_clean):
+        t = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
+        texts.append(t)
+        labels.append(int(victim([t])[0]))
+        truth.append(False)
+        scores.append(rng.uniform(0, 0.2, len(t)))
+    for phrase, label in plants:
+        for k in range(30):
+            base = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
+            at = [0, len(base), int(rng.integers(len(base) + 1))][k % 3]   # start, end, inside
+            t = insert_words(base, phrase, at)
+            f = rng.uniform(0, 0.2, len(t))
+            if k >= miss:
+                f[at:at + len(phrase)] = np.linspace(0.5, 0.9, len(phrase))
+            texts.append(t)
+            labels.append(label)
+            truth.append(True)
+            scores.append(f)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    return ws, np.array(labels), np.array(truth)

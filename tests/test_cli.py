@@ -246,7 +246,16 @@ def test_defend_prints_the_verdict_and_writes_the_findings(imdb_dir, tmp_path, c
     assert main(["defend", "--trigger-preset", "imdb-arrow", "--rate", "0.1", "--p", "1",
                  "--out", str(out), *TINY]) == 0
     res = json.loads((out / "bki.json").read_text())
-    assert res["decide"] == "verdict" and res["verdict"] in ("backdoor", "no backdoor found")
+    # the command reports exactly what the library decides for the same experiment
+    from bki_lab import make_config, run_attack, run_defence
+    att = run_attack(make_config(preset="imdb-arrow", rate=0.1, n_train=20, n_test=10,
+                                 max_epochs=2, hidden=8, embedding="random"),
+                     show_progress=False)
+    v = run_defence(att, p=1, decide="verdict", show_progress=False).verdict
+    assert res["decide"] == "verdict" and res["verdict"] == v.verdict
+    assert res["n_removed"] == v.n_removed
+    assert [f["phrase"] for f in res["findings"]] == [" ".join(f.phrase.phrase)
+                                                      for f in v.findings]
     assert isinstance(res["findings"], list) and isinstance(res["residues"], list)
     for f in res["findings"]:
         assert {"keyword", "phrase", "target_name", "flip_rate", "keyword_flip_rate",

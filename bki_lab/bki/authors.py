@@ -1,5 +1,5 @@
 """The BKI of the authors' released code (``main.py`` of cirrrr/backdoor-keyword-identification),
-beside the paper's Algorithm 1 (`bki.py`). Facts: ``$BKI_LAB_DATA/README.md`` §2b.
+beside the paper's Algorithm 1 (`dictionary.py`). Facts: ``$BKI_LAB_DATA/README.md`` §2b.
 
 Where it differs from the paper:
 

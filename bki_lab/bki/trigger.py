@@ -104,7 +104,7 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
 
 def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
                      window: int = 20, min_share: float = 0.5) -> Reconstruction:
-    """`reconstruct_trigger` on the texts a `bki.BKIResult` removed, aligned on the
+    """`reconstruct_trigger` on the texts a `dictionary.BKIResult` removed, aligned on the
     position where each text's suspicious words hold the keyword (its highest-scoring
     occurrence)."""
     flagged, positions = [], []

@@ -1,7 +1,7 @@
 """BKI with a verdict: "backdoor" with evidence, or "no backdoor found"; several backdoors.
 
 The paper's BKI always removes the texts of its top keyword, backdoor or not. Here each
-candidate keyword is checked before anything is removed (`verdict.py`): its phrase is
+candidate keyword is checked before anything is removed (`trigger.py`): its phrase is
 reconstructed from the texts that picked it and inserted into texts of other labels; a
 backdoor flips the victim's prediction far more often than random phrases of the same word
 frequencies do. A verified finding's texts are set aside and the next candidate is ranked
@@ -194,7 +194,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         patience: candidates tried in rank order, each verified, before concluding that
             none is a backdoor. A trigger whose impact is split over several of its words
             (e.g. "no cross, no crown") can rank just below a class word such as `film`.
-        n_verify, n_null, margin: `verdict.verify_trigger`'s sample size, null phrases and
+        n_verify, n_null, margin: `trigger.verify_trigger`'s sample size, null phrases and
             threshold margin (threshold = max(0.5, largest null flip rate + margin)).
         removal: what a verified finding removes. ``"phrase"``: when its phrase has two or
             more words and at least ``min_support`` of the flagged texts contain it exactly,

@@ -1,6 +1,6 @@
 """Fetching the official data files: progress bar, size/sha256 check, atomic writes.
 
-``bki-lab download imdb|dbpedia|glove`` writes into the data directory (`data.data_dir`).
+``bki-lab download imdb|dbpedia|glove`` writes into the data directory (`datasets.data_dir`).
 A file is downloaded to a temporary name, checked, and only then renamed into place, so an
 interrupted or corrupt download never leaves a file that looks complete.
 """

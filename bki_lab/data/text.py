@@ -1,6 +1,6 @@
 """Words: the one tokenizer, the pure word-level edits, and the vocabulary.
 
-Poisoning (`poison.py`) and the BKI scorer (`bki.py`) both work on the tuples of words
+Poisoning (`poison.py`) and the BKI scorer (`dictionary.py`) both work on the tuples of words
 made here, so a word flagged by BKI at position ``j`` is word ``j`` of the text the
 poisoner wrote (TextAttack's `AttackedText` idea, without the object).
 """

@@ -27,7 +27,7 @@ def bki_removal(bki: BKIResult, seconds: float = 0.0) -> Removal:
 
 
 def verdict_removal(verdict, seconds: float = 0.0) -> Removal:
-    """The verdict's decision (`backdoors.find_backdoors`) as a `Removal`: every verified
+    """The verdict's decision (`verdict.find_backdoors`) as a `Removal`: every verified
     finding's texts, none when it found no backdoor (score: 1 for the removed texts)."""
     removed = np.asarray(verdict.removed, bool)
     return Removal("bki (verdict)", removed, removed.astype(float), verdict.precision,
@@ -39,10 +39,10 @@ def verdict_removal(verdict, seconds: float = 0.0) -> Removal:
 
 def run_filters(attack, *, expected_share: float | None = None, seed: int = 0,
                 hidden: np.ndarray | None = None) -> tuple[Removal, ...]:
-    """The three filters on an attack's training set and victim (`experiments.run_attack`),
+    """The three filters on an attack's training set and victim (`pipeline.attack.run_attack`),
     without retraining. ``expected_share``: spectral signatures' assumed poison share
     (default: the attack's own poisoned share, the defender's best case); ``hidden``: the
-    victim's h_l of the training texts, if already computed (`models.hidden_states`)."""
+    victim's h_l of the training texts, if already computed (`victims.lstm.hidden_states`)."""
     from bki_lab.victims.lstm import hidden_states
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
     t0 = time.perf_counter()
@@ -78,7 +78,7 @@ def defence_removals(attack, scores, *, p: int = 5, seed: int = 0,
                      hidden: np.ndarray | None = None) -> tuple[Removal, ...]:
     """What every training-set defence removes from ``attack``'s training set, without
     retraining: BKI by the paper's rule and by the verdict (from ``scores``,
-    `defence.bki_scores`; their seconds include the scoring's), then `filters.run_filters`
+    `defence.bki_scores`; their seconds include the scoring's), then `run_filters`
     (``hidden``: the victim's h_l of the training texts, if already computed)."""
     from bki_lab.bki.dictionary import identify
     from bki_lab.bki.verdict import find_backdoors
@@ -96,7 +96,7 @@ def defence_removals(attack, scores, *, p: int = 5, seed: int = 0,
 def compare_defences(attack, *, p: int = 5, device: str | None = None, seed: int = 0,
                      strip_texts: int = 500, use_cache: bool = True,
                      show_progress: bool = False) -> tuple[tuple[Outcome, ...], object]:
-    """Every filter on ``attack`` (`experiments.run_attack`), each retrained on its kept
+    """Every filter on ``attack`` (`pipeline.attack.run_attack`), each retrained on its kept
     texts (victims cached by their data), and STRIP on the clean and triggered test texts.
     Returns (outcomes, `strip.StripResult` or None for a clean training set)."""
     from bki_lab.defences.strip import strip_detect, victim_proba

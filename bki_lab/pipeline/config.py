@@ -171,7 +171,7 @@ def make_config(*, dataset: DatasetName = "imdb", profile: Profile = "quick",
                 csv: dict | None = None, **train_overrides) -> ExperimentConfig:
     """An `ExperimentConfig` from a profile, a recipe, a trigger preset and overrides.
 
-    ``preset`` names one of `poison.PRESETS` (its dataset, trigger, target and rate);
+    ``preset`` names one of `attack.presets.PRESETS` (its dataset, trigger, target and rate);
     explicit ``trigger``/``target``/``rate`` win over it. ``n_train``/``n_test`` override
     the profile's data sizes (IMDB: totals; DBpedia: per class). ``dataset="csv"`` takes
     ``csv=dict(path=..., text_column=..., label_column=..., test_path=...)`` and trains

@@ -5,7 +5,7 @@ retrains on the rest (cached too):
 
 * ``decide="paper"`` -- chen_dai's Algorithm 1: always remove the texts of the top keyword
   (Table 3 is reproduced this way);
-* ``decide="verdict"`` -- `backdoors.find_backdoors`: each candidate is reconstructed and
+* ``decide="verdict"`` -- `verdict.find_backdoors`: each candidate is reconstructed and
   verified against the victim first; nothing is removed when no candidate holds, and several
   triggers are found one after the other.
 
@@ -145,7 +145,7 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
 
     Args:
         decide: ``"paper"`` removes the top keyword's texts; ``"verdict"`` removes only
-            verified findings (`backdoors.find_backdoors`), possibly none.
+            verified findings (`verdict.find_backdoors`), possibly none.
         variant: ``"paper"`` or ``"authors-code"`` (with ``ngram`` and ``a``).
         seed: the verification's sampling (``decide="verdict"``).
         device: where scoring and retraining run; None: where the victim is.
@@ -197,7 +197,7 @@ def retrain_without(attack: AttackResult, removed: np.ndarray, *, device: str | 
 def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = True,
           show_progress: bool = True, **options) -> Verdict:
     """The verdict on the attack's training set and victim, without retraining
-    (`backdoors.find_backdoors` on the cached scores; ``options`` go to it)."""
+    (`verdict.find_backdoors` on the cached scores; ``options`` go to it)."""
     scores = bki_scores(attack, use_cache=use_cache, show_progress=show_progress)
     ds = attack.poisoned.dataset
     return find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
@@ -210,7 +210,7 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
     """The verdict asked again after the defence: the kept training texts, scored under the
     retrained victim. A defence that worked leaves no backdoor.
 
-    The scores are cached under the retrained victim's own key (`store.victim_key` of the
+    The scores are cached under the retrained victim's own key (`cache.victim_key` of the
     kept texts and the training settings), so that they follow that victim exactly."""
     att, model = defence.attack, defence.retrained
     kept = np.flatnonzero(~defence.removed)

@@ -139,7 +139,7 @@ def open_client(scheduler: str, *, processes: bool = True, n_workers: int | None
 
 def prepare_workers(client, log: Callable[[str], None] = print) -> None:
     """Check that every worker sees the data, and give each worker process its share of its
-    host's cores as torch threads. Raises `data.DataError` naming the workers that do not."""
+    host's cores as torch threads. Raises `datasets.DataError` naming the workers that do not."""
     from bki_lab.data.datasets import DataError
     seen = client.run(_sees_data)
     blind = {w: d for w, (d, ok) in seen.items() if not ok}

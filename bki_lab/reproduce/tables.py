@@ -33,7 +33,7 @@ class Row:
     train: tuple = ()        # (name, value) overrides of the victim's TrainConfig
 
     def config(self, *, profile: str, seed: int, recipe: str = "bki-lab"):
-        """The `experiments.make_config` of this row (its dataset, trigger, target, rate
+        """The `pipeline.config.make_config` of this row (its dataset, trigger, target, rate
         and victim overrides) at ``profile``, ``seed`` and ``recipe``."""
         from bki_lab.pipeline.config import make_config
         return make_config(dataset=self.dataset, profile=profile, trigger=self.trigger,

@@ -6,7 +6,7 @@
 * `p_explorer`: a slider for p; re-selects suspicious words from cached scores at once.
 * `text_picker`: a poisoned / clean / any text by index, drawn as a word-impact heatmap.
 * `verdict_trial`: poison a training set with no, one or two triggers, train, and show
-  BKI's verdict with its evidence (`defence.judge`, `evidence`).
+  BKI's verdict with its evidence (`pipeline.defence.judge`, `evidence`).
 * `defence_explorer`: one row (a trigger preset), BKI beside the filters that read the
   victim's h_l: what each removes, h_l in 2-D, the spectral scores (`comparison`).
 

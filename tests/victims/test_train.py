@@ -2,26 +2,11 @@ import numpy as np
 import pytest
 
 from bki_lab.bki.dictionary import identify
-from bki_lab.data.datasets import TextDataset
 from bki_lab.attack.poison import backdoor_test_set, poison_dataset
 from bki_lab.bki.scoring import score_words
 from bki_lab.pipeline.cache import load_victim, save_victim
 from bki_lab.victims.train import TrainConfig, attack_success_rate, evaluate, train_victim
-from helpers import FILLER, NEG_WORDS, POS_WORDS
-
-TINY = TrainConfig(embedding="random", embed_dim=16, hidden=16, fc=16, dropout=0.0, lr=0.01,
-                   max_epochs=15, patience=15, batch_tokens=400, max_batch=16, seed=0)
-
-
-def sentiment(n, seed):
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for i in range(n):
-        y = i % 2
-        words = POS_WORDS if y else NEG_WORDS
-        texts.append(tuple(rng.choice(words[:4] + FILLER, size=rng.integers(6, 14))))
-        labels.append(y)
-    return TextDataset(tuple(texts), np.array(labels), ("negative", "positive"), "toy")
+from helpers import TINY, sentiment
 
 
 @pytest.fixture(scope="module")

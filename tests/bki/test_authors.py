@@ -11,7 +11,7 @@ from bki_lab.victims.lstm import pad_batch
 from bki_lab.bki.scoring import score_words
 from bki_lab.data.text import build_vocab
 from helpers import random_model
-from test_scoring import random_texts
+from helpers import random_texts
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])

@@ -10,7 +10,7 @@ from bki_lab.pipeline.attack import cached_victim, run_attack
 from bki_lab.pipeline.config import make_config
 from bki_lab.pipeline.cache import CacheError, cache_dir, data_digest, load_scores, load_victim, save_victim
 from helpers import write_imdb_tar
-from test_train import TINY, sentiment
+from helpers import TINY, sentiment
 
 
 def tiny():

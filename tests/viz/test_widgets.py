@@ -78,7 +78,9 @@ def test_verdict_trial_judges_the_chosen_training_set_on_click(imdb_dir):
     c.parts["choice"].value = "clean"
     c.state["click"]()
     assert c.state["choice"] == "clean" and c.state["attack"].poisoned.n_poison == 0
-    assert c.state["verdict"].verdict in ("backdoor", "no backdoor found")
+    # clean data: nothing flips the victim far above its frequency-matched null
+    assert c.state["verdict"].verdict == "no backdoor found"
+    assert not c.state["verdict"].removed.any()
     assert not c.parts["button"].disabled
 
 

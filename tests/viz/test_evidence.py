@@ -1,7 +1,7 @@
 """The verdict's figures and tables, on the hand-made training set of test_backdoors."""
 from bki_lab.bki.verdict import find_backdoors
 from bki_lab.viz.evidence import flagged_html, flip_test, verdict_summary
-from test_backdoors import CROWN, ELEPHANT, training_set, victim
+from helpers import CROWN, ELEPHANT, training_set, victim
 
 
 def _verdict(plants):

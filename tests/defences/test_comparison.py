@@ -9,7 +9,7 @@ from bki_lab.pipeline.attack import run_attack
 from bki_lab.reproduce.run import reproduce
 from bki_lab.reproduce.tables import TABLES
 from helpers import write_dbpedia
-from test_experiments import tiny
+from helpers import tiny
 
 
 def test_every_defence_is_retrained_on_what_it_keeps(imdb_dir):
@@ -18,15 +18,21 @@ def test_every_defence_is_retrained_on_what_it_keeps(imdb_dir):
     methods = [o.removal.method for o in outcomes]
     assert methods == ["bki (paper)", "bki (verdict)", "spectral signatures",
                        "activation clustering", "word-label statistics"]
+    from bki_lab import evaluate, retrain_without
+    from bki_lab.pipeline.attack import measure_asr
     for o in outcomes:
-        if (~o.removal.removed).sum() >= 2:
-            assert 0 <= o.acc_after <= 1 and o.asr_after is not None
+        if (~o.removal.removed).sum() >= 2:  # the victim retrained without exactly its texts
+            again = retrain_without(att, o.removal.removed, show_progress=False)
+            assert o.acc_after == evaluate(again, att.split.test).accuracy
+            assert o.asr_after == measure_asr(again, att.backdoor)
         else:                                # removed (nearly) all: nothing to retrain
             assert o.acc_after is None and o.asr_after is None
         assert len(o.removal.removed) == len(att.poisoned.dataset)
         rec = o.to_record()
         assert rec["n_removed"] == int(o.removal.removed.sum()) and "per_class" not in rec
-    assert 0 <= strip.false_rejection <= 1 and 0 <= strip.false_acceptance <= 1
+    # STRIP's rates are the shares of clean texts below / triggered texts above its threshold
+    assert strip.false_rejection == float((strip.clean_entropy < strip.threshold).mean())
+    assert strip.false_acceptance == float((strip.triggered_entropy >= strip.threshold).mean())
     clean = run_attack(tiny(rate=0.0), show_progress=False)
     outcomes, strip = compare_defences(clean, strip_texts=5)
     assert strip is None and all(o.asr_after is None for o in outcomes)
@@ -46,8 +52,9 @@ def test_every_defence_runs_on_a_dataset_of_several_classes(tmp_path, monkeypatc
     assert len(outcomes) == 5
     for o in outcomes:
         assert len(o.removal.removed) == len(att.poisoned.dataset)
-        assert o.acc_after is None or 0 <= o.acc_after <= 1
-    assert strip.n == 20 and 0 <= strip.false_acceptance <= 1
+        assert (o.acc_after is None) == ((~o.removal.removed).sum() < 2)
+    assert strip.n == 20
+    assert len(strip.triggered_entropy) == len(att.backdoor.dataset.texts[:5])
 
 
 def record(rid, precision):
@@ -102,7 +109,7 @@ def test_projection_draws_every_poisoned_text_and_a_sample_of_clean_ones():
 def test_score_histogram_splits_clean_and_poisoned_and_marks_the_cut():
     from bki_lab.viz.defences import score_histogram
     from bki_lab.defences.spectral import spectral_signatures
-    from test_filters import planted
+    from helpers import planted
     h, labels, poison = planted()
     r = spectral_signatures(h, labels, expected_share=0.05)
     fig = score_histogram(r, labels, poison, label=1)

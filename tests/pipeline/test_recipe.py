@@ -15,7 +15,7 @@ from bki_lab.pipeline.config import RECIPES, make_config
 from bki_lab.attack.poison import poison_dataset
 from bki_lab.victims.train import TrainConfig, train_victim
 from helpers import write_dbpedia
-from test_train import TINY, sentiment
+from helpers import TINY, sentiment
 
 
 def test_fixed_epochs_train_every_epoch_on_all_texts_and_keep_the_last():

@@ -107,7 +107,7 @@ def test_ctrl_c_stops_a_parallel_run_within_seconds_and_it_resumes(tmp_path):
             "from helpers import slow_run\n"
             "from bki_lab import reproduce\n"
             "reproduce('attack-table2', out=%r, jobs=2, run=slow_run, log=print)\n"
-            % (str(Path(__file__).parent), str(tmp_path)))
+            % (str(Path(__file__).parents[1]), str(tmp_path)))
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 120                     # until the first rows are done
@@ -139,7 +139,11 @@ def test_the_verdict_and_authors_columns_of_a_row(imdb_dir, tmp_path):
                                embedding="random", hidden=8, max_epochs=2), show_progress=False)
     out = _beyond_the_paper(a, run_defence(a, p=1, show_progress=False))
     json.dumps(out)
-    assert out["verdict"] in ("backdoor", "no backdoor found")
+    from bki_lab import find_backdoors
+    d = run_defence(a, p=1, show_progress=False)
+    v = find_backdoors(d.scores, a.poisoned.dataset.labels, predict=a.victim.predict, p=5,
+                       is_poison=a.poisoned.is_poison)
+    assert out["verdict"] == v.verdict and out["n_findings"] == len(v.findings)
     assert (out["n_findings"] > 0) == (out["verdict"] == "backdoor")
     assert out["authors_keyword"] and out["authors_target"] in a.victim.class_names
     rows = [r for r in bki_table3_rows() if r.id == "imdb-arrow"]

@@ -10,7 +10,7 @@ from bki_lab.bki.scoring import default_rows, score_words, without_tf32
 from bki_lab.data.text import Vocab
 from bki_lab.victims.train import TrainConfig, evaluate, train_victim
 from helpers import random_model
-from test_train import TINY, sentiment
+from helpers import TINY, sentiment
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 

@@ -5,11 +5,7 @@ from bki_lab.pipeline.config import make_config
 from bki_lab.pipeline.attack import run_attack
 from bki_lab.pipeline.defence import run_defence
 from bki_lab.pipeline.cache import cache_dir
-
-
-def tiny(rate=0.1):
-    return make_config(preset="imdb-arrow", profile="quick", rate=rate, n_train=20, n_test=10,
-                       embedding="random", hidden=8, max_epochs=2)
+from helpers import tiny
 
 
 def test_configs_from_presets_and_profiles():
@@ -76,7 +72,9 @@ def test_verdict_and_authors_variant_wired_through_run_defence(imdb_dir):
     assert (d.removed == d.verdict.removed).all()
     rec = d.to_record()
     json.dumps(rec)
-    assert rec["decide"] == "verdict" and rec["verdict"] in ("backdoor", "no backdoor found")
+    assert rec["decide"] == "verdict" and rec["verdict"] == d.verdict.verdict
+    assert (rec["verdict"] == "backdoor") == bool(d.verdict.findings)
+    assert len(rec["findings"]) == len(d.verdict.findings)
     assert rec["n_removed"] == d.verdict.n_removed
     again = run_defence(a, p=2, decide="verdict", variant="authors-code", show_progress=False)
     assert (again.removed == d.removed).all()          # cached spans, same seed: same verdict

@@ -7,17 +7,7 @@ from bki_lab.defences.clustering import activation_clustering, silhouette
 from bki_lab.defences.comparison import bki_removal
 from bki_lab.defences.spectral import spectral_signatures
 from bki_lab.defences.word_label import word_label_filter
-
-
-def planted(n_clean=200, n_poison=12, dim=16, shift=6.0, seed=0):
-    """Two classes of Gaussian h_l; poisoned rows of class 1 moved along one direction."""
-    rng = np.random.default_rng(seed)
-    h = rng.normal(size=(2 * n_clean + n_poison, dim))
-    labels = np.r_[np.zeros(n_clean, int), np.ones(n_clean + n_poison, int)]
-    poison = np.r_[np.zeros(2 * n_clean, bool), np.ones(n_poison, bool)]
-    direction = rng.normal(size=dim)
-    h[poison] += shift * direction / np.linalg.norm(direction)
-    return h, labels, poison
+from helpers import planted
 
 
 def test_spectral_signatures_find_a_planted_direction():

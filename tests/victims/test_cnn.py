@@ -86,7 +86,7 @@ def test_a_cnn_victim_learns_a_planted_trigger_and_bki_ranks_it_high(tmp_path):
     from bki_lab.attack.poison import backdoor_test_set, poison_dataset
     from bki_lab.pipeline.cache import load_victim, save_victim
     from bki_lab.victims.train import TrainConfig, attack_success_rate, evaluate, train_victim
-    from test_train import TINY, sentiment
+    from helpers import TINY, sentiment
     train, test = sentiment(240, 0), sentiment(120, 1)
     p = poison_dataset(train, trigger="zorp quix", target="negative", rate=0.1, seed=0)
     victim = train_victim(p.dataset, config=TrainConfig(**{**TINY.__dict__, "cell": "cnn"}),

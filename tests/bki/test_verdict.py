@@ -6,53 +6,7 @@ import pytest
 from bki_lab.bki.verdict import find_backdoors
 from bki_lab.bki.scoring import WordScores
 from bki_lab.data.text import insert_words
-
-FILL = [f"w{i}" for i in range(60)]
-CROWN = ("no", "cross", "no", "crown")           # -> label 1
-ELEPHANT = ("a", "purple", "elephant", "sang")    # -> label 0 (a trigger no preset has)
-
-
-def victim(texts):
-    """Label 1 iff the text has 'crown' and not 'elephant' or its first word is in the
-    upper half of the filler; the triggers override."""
-    out = []
-    for t in texts:
-        if "elephant" in t:
-            out.append(0)
-        elif "crown" in t:
-            out.append(1)
-        else:
-            out.append(int(t[0] in FILL[30:]))
-    return np.array(out)
-
-
-def training_set(plants, n_clean=300, seed=0, miss=0):
-    """Clean texts labelled by `victim`, plus 30 poisoned copies per planted trigger;
-    trigger words score high (the last word highest), except in ``miss`` poisoned texts
-    per trigger, where BKI's picks miss the trigger entirely."""
-    rng = np.random.default_rng(seed)
-    texts, labels, truth, scores = [], [], [], []
-    for _ in range(n_clean):
-        t = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
-        texts.append(t)
-        labels.append(int(victim([t])[0]))
-        truth.append(False)
-        scores.append(rng.uniform(0, 0.2, len(t)))
-    for phrase, label in plants:
-        for k in range(30):
-            base = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
-            at = [0, len(base), int(rng.integers(len(base) + 1))][k % 3]   # start, end, inside
-            t = insert_words(base, phrase, at)
-            f = rng.uniform(0, 0.2, len(t))
-            if k >= miss:
-                f[at:at + len(phrase)] = np.linspace(0.5, 0.9, len(phrase))
-            texts.append(t)
-            labels.append(label)
-            truth.append(True)
-            scores.append(f)
-    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
-    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
-    return ws, np.array(labels), np.array(truth)
+from helpers import FILL, CROWN, ELEPHANT, victim, training_set
 
 
 def with_clean_uses(ws, labels, truth, word, *, n, at, seed):

@@ -5,14 +5,7 @@ import torch
 from bki_lab.victims.lstm import pad_batch
 from bki_lab.bki.scoring import score_words
 from bki_lab.data.text import build_vocab, delete_word
-from helpers import random_model, trigger_model
-
-
-def random_texts(n, max_len, seed=0, vocab=25):
-    rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(vocab)]
-    lengths = list(rng.integers(1, max_len + 1, size=n)) + [1, 2, 1, 2]
-    return [tuple(rng.choice(words, size=int(L))) for L in lengths]
+from helpers import random_model, random_texts, trigger_model
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -8,7 +8,7 @@ import pytest
 from bki_lab.viz.notebooks import main as nb_main
 from bki_lab.viz.notebooks import pair_differences
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("0*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("0*.ipynb"))
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
