@@ -18,6 +18,7 @@ from bki_lab.pipeline.defence import Decide
 from bki_lab.reproduce.run import reproduce
 from bki_lab.reproduce.tables import TABLES
 from bki_lab.utils.files import check_output_dir, check_writable_dir, output_dir
+from bki_lab.utils.records import ACC_AFTER, ASR_AFTER
 from bki_lab.victims.device import DeviceChoice, resolve_device
 from bki_lab.victims.train import Cell, Embedding
 
@@ -235,7 +236,7 @@ def verdict_text(rec: dict) -> str:
     if r:
         lines.append(f"  stopped at {r['keyword']!r} (phrase {r['phrase']!r}): flip rate "
                      f"{_pct(r['flip_rate'])} < threshold {_pct(r['threshold'])}")
-    if rec.get("asr_after") is not None or rec.get("acc_after") is not None:
+    if rec.get(ASR_AFTER) is not None or rec.get(ACC_AFTER) is not None:
         lines.append(f"  after retraining: accuracy {_pct(rec.get('acc_after'))}, "
                      f"ASR {_pct(rec.get('asr_after'))}")
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
+
 
 def run(cell: str, profile: str, preset: str, seed: int, dest: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -39,14 +41,14 @@ def row(directory: Path) -> dict:
     top = [t["word"] for t in b["top10"]]
     found = b.get("findings") or []
     return {"cell": c["train"]["cell"], "profile": b["profile"], "trigger": b["trigger"],
-            "seed": b["seed"], "acc_before": b["acc_before"], "asr_before": b["asr_before"],
+            "seed": b["seed"], ACC_BEFORE: b[ACC_BEFORE], ASR_BEFORE: b[ASR_BEFORE],
             "top_word": top[0], "top_word_in_trigger": top[0] in trigger,
             "trigger_words_in_top5": sum(w in trigger for w in top[:5]),
             "verdict": b.get("verdict"),
             "phrase": " | ".join(f["phrase"] for f in found) or None,
             "flip_rate": found[0]["flip_rate"] if found else None,
             "precision": b["precision"], "recall": b["recall"], "n_removed": b["n_removed"],
-            "acc_after": b["acc_after"], "asr_after": b["asr_after"],
+            ACC_AFTER: b[ACC_AFTER], ASR_AFTER: b[ASR_AFTER],
             "scoring_seconds": b["scoring_seconds"], "seconds": b["seconds"]}
 
 

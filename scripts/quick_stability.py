@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
+
 CHILD = r"""
 import json, sys, time, torch
 threads, seed, path, decide = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -33,12 +35,13 @@ from bki_lab.pipeline.attack import run_attack
 from bki_lab.pipeline.defence import run_defence
 from bki_lab.utils.records import write_json
 from pathlib import Path
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
 t0 = time.perf_counter()
 att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=seed), show_progress=False)
 d = run_defence(att, p=5, decide=decide, show_progress=False)
 s = d.to_record()
 rec = {k: s[k] for k in ("seed", "keyword", "keyword_in_trigger", "precision", "recall",
-                         "n_removed", "acc_before", "asr_before", "acc_after", "asr_after",
+                         "n_removed", ACC_BEFORE, ASR_BEFORE, ACC_AFTER, ASR_AFTER,
                          "n_poison", "n_train", "decide")}
 if decide == "verdict":
     rec.update(verdict=s["verdict"], phrases=[f["phrase"] for f in s["findings"]])
@@ -47,8 +50,8 @@ rec.update(threads=torch.get_num_threads(), top5=[r["word"] for r in s["top10"][
 write_json(Path(path), rec)
 """
 
-TARGETS = {"asr_before": (">=", 0.95), "precision": (">=", 0.95), "recall": (">=", 0.95),
-           "asr_after": ("<=", 0.15)}
+TARGETS = {ASR_BEFORE: (">=", 0.95), "precision": (">=", 0.95), "recall": (">=", 0.95),
+           ASR_AFTER: ("<=", 0.15)}
 
 
 def table(out: Path) -> pd.DataFrame:
@@ -89,8 +92,8 @@ def main(argv=None) -> int:
                   f"{'done' if r.returncode == 0 else f'failed ({r.returncode})'}", flush=True)
     df = table(args.out)
     if not df.empty:
-        cols = ["decide", "seed", "threads", "keyword", "asr_before", "precision", "recall", "asr_after",
-                "acc_before", "acc_after", "meets_targets"]
+        cols = ["decide", "seed", "threads", "keyword", ASR_BEFORE, "precision", "recall", ASR_AFTER,
+                ACC_BEFORE, ACC_AFTER, "meets_targets"]
         print(df[cols].to_string(index=False))
         for decide, part in df.groupby("decide"):
             print(f"{decide}: {int(part['meets_targets'].sum())} of {len(part)} runs meet every target")

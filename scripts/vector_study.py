@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
+
 VARIANTS = {
     "finetuned": (),                                         # the bki-lab IMDB recipe itself
     "frozen": (("freeze_embedding", True),),
@@ -64,8 +66,8 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     import numpy as np
 
     from bki_lab.bki.dictionary import build_dictionary, identify, select_suspicious
-    from bki_lab.pipeline.attack import run_attack
     from bki_lab.bki.scoring import score_words
+    from bki_lab.pipeline.attack import run_attack
     from bki_lab.reproduce.tables import bki_table3_rows
     row = replace(next(r for r in bki_table3_rows() if r.id == row_id), train=VARIANTS[variant])
     t0 = time.perf_counter()
@@ -102,7 +104,7 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     g_est = (mean * np.log10(num)).drop(index=[w for w in rare if w in both.index])
     best = max(per_word, key=lambda r: r["g"]) if per_word else None
     return {"variant": variant, "id": row_id, "seed": seed,
-            "acc_before": att.clean_accuracy, "asr_before": att.attack_success_rate,
+            ACC_BEFORE: att.clean_accuracy, ASR_BEFORE: att.attack_success_rate,
             "rare_trigger_words": rare, "texts_scored": int(len(idx)), "words": per_word,
             "best_trigger_word": best and best["word"], "best_g": best and best["g"],
             "precision": best and best["precision"], "recall": best and best["recall"],
@@ -140,7 +142,7 @@ def main(argv=None) -> int:
     return 0
 
 
-SCREEN_KEEP = ("variant", "id", "seed", "acc_before", "asr_before", "best_trigger_word",
+SCREEN_KEEP = ("variant", "id", "seed", ACC_BEFORE, ASR_BEFORE, "best_trigger_word",
                "best_g", "other_word", "other_g_estimate", "precision", "recall",
                "clean_holding", "clean_selecting", "texts_scored", "word_vectors", "seconds")
 
@@ -155,16 +157,16 @@ def screen_table(out: Path) -> pd.DataFrame:
         best = next((w for w in r["words"] if w["word"] == r["best_trigger_word"]), {})
         rows.append({k: r.get(k, best.get(k)) for k in SCREEN_KEEP})
     df = pd.DataFrame(rows, columns=list(SCREEN_KEEP))
-    for k in ("acc_before", "asr_before", "precision", "recall"):
+    for k in (ACC_BEFORE, ASR_BEFORE, "precision", "recall"):
         df[k] = pd.to_numeric(df[k], errors="coerce") * 100
     df["keyword_likely"] = df.best_g > df.other_g_estimate
     df.to_csv(out / "vector-screen.csv", index=False)
     return df
 
 
-KEEP = ("variant", "id", "seed", "acc_before", "asr_before", "keyword", "precision", "recall",
-        "n_removed", "clean_holding_keyword", "clean_selecting_keyword", "asr_after",
-        "acc_after", "verdict", "verdict_phrase", "flip_rate", "keyword_flip_rate",
+KEEP = ("variant", "id", "seed", ACC_BEFORE, ASR_BEFORE, "keyword", "precision", "recall",
+        "n_removed", "clean_holding_keyword", "clean_selecting_keyword", ASR_AFTER,
+        ACC_AFTER, "verdict", "verdict_phrase", "flip_rate", "keyword_flip_rate",
         "verdict_precision", "verdict_recall", "word_vectors", "device", "seconds")
 
 
@@ -173,7 +175,7 @@ def table(out: Path) -> pd.DataFrame:
     ``meets_targets``: ASR ≥ 95% and the paper's rule's precision and recall ≥ 95%."""
     recs = [json.loads(p.read_text()) for p in sorted((out / "vector-study").glob("*.json"))]
     df = pd.DataFrame([{k: r.get(k) for k in KEEP} for r in recs], columns=list(KEEP))
-    for k in ("acc_before", "asr_before", "precision", "recall", "asr_after", "acc_after",
+    for k in (ACC_BEFORE, ASR_BEFORE, "precision", "recall", ASR_AFTER, ACC_AFTER,
               "flip_rate", "keyword_flip_rate", "verdict_precision", "verdict_recall"):
         df[k] = pd.to_numeric(df[k], errors="coerce") * 100
     df["meets_targets"] = ((df.asr_before >= 95) & (df.precision >= 95) & (df.recall >= 95))

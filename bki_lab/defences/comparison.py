@@ -15,6 +15,7 @@ from bki_lab.bki.removal import Removal
 from bki_lab.defences.clustering import activation_clustering
 from bki_lab.defences.spectral import spectral_signatures
 from bki_lab.defences.word_label import word_label_filter
+from bki_lab.utils.records import ACC_AFTER, ASR_AFTER
 
 if TYPE_CHECKING:
     from bki_lab.bki.dictionary import BKIResult
@@ -70,7 +71,7 @@ class Outcome:
     def to_record(self) -> dict:
         rec = self.removal.to_record()
         rec.pop("per_class", None)
-        return {**rec, "acc_after": self.acc_after, "asr_after": self.asr_after,
+        return {**rec, ACC_AFTER: self.acc_after, ASR_AFTER: self.asr_after,
                 "retrain_seconds": self.retrain_seconds}
 
 

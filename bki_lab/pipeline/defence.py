@@ -36,6 +36,7 @@ from bki_lab.pipeline.cache import (
     save_spans,
     victim_key,
 )
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
 from bki_lab.victims.train import evaluate
 
 if TYPE_CHECKING:
@@ -84,8 +85,8 @@ class DefenceResult:
                              if c in top]].to_dict("records"),
                "n_removed": b.n_removed, "removed_fraction": b.removed_fraction,
                "precision": b.precision, "recall": b.recall,
-               "acc_before": a.clean_accuracy, "asr_before": a.attack_success_rate,
-               "acc_after": self.acc_after, "asr_after": self.asr_after,
+               ACC_BEFORE: a.clean_accuracy, ASR_BEFORE: a.attack_success_rate,
+               ACC_AFTER: self.acc_after, ASR_AFTER: self.asr_after,
                "scoring_seconds": self.scores.seconds, "words_scored": self.scores.words_scored,
                "retrain_seconds": self.retrained.seconds, "seconds": self.seconds}
         if a.config.extra:

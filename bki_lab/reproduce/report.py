@@ -11,12 +11,13 @@ import pandas as pd
 
 from bki_lab.reproduce.papers import tolerance
 from bki_lab.utils.files import atomic_path
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
 from bki_lab.viz.attack import attack_vs_paper
 from bki_lab.viz.defences import defences_figure
 from bki_lab.viz.html import figure_div, page_head
 
-METRICS = [("acc_before", "acc"), ("asr_before", "asr"), ("precision", "precision"),
-           ("recall", "recall"), ("asr_after", "asr"), ("acc_after", "acc")]
+METRICS = [(ACC_BEFORE, "acc"), (ASR_BEFORE, "asr"), ("precision", "precision"),
+           ("recall", "recall"), (ASR_AFTER, "asr"), (ACC_AFTER, "acc")]
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +144,7 @@ def write_report(df: pd.DataFrame, path: str | Path, *, table: str, profile: str
     fail_html = "".join(f"<li>{html.escape(str(r['id']))} seed {r['seed']}: "
                         f"{html.escape(str(r['error']))}</li>" for _, r in failed.iterrows())
     fig_html = ""
-    ok = df[(df["status"] == "ok") & df["asr_before"].notna()] if "asr_before" in df else df[:0]
+    ok = df[(df["status"] == "ok") & df[ASR_BEFORE].notna()] if ASR_BEFORE in df else df[:0]
     if table == "attack-table2" and not ok.empty:
         fig_html = figure_div(attack_vs_paper(df), path.parent)
     tol = ", ".join(f"{k} ±{v:g} pts" for k, v in tols.items())
@@ -178,8 +179,8 @@ def write_multi_report(df: pd.DataFrame, path: str | Path, *, profile: str) -> P
             "target for the same triggered test texts (the floor an ASR after retraining can "
             "reach). The paper's rule removes the texts of one keyword; the verdict finds, "
             "verifies and removes each trigger in turn. Numbers in percent.</p>")
-    cols = [c for c in ("id", "seed", "trigger", "target", "poison_rate", "acc_before",
-                        "asr_before", "clean_target_rate", "paper_keyword", "paper_recall",
+    cols = [c for c in ("id", "seed", "trigger", "target", "poison_rate", ACC_BEFORE,
+                        ASR_BEFORE, "clean_target_rate", "paper_keyword", "paper_recall",
                         "paper_asr_after", "paper_precision", "verdict_findings",
                         "verdict_recall", "verdict_asr_after", "verdict_precision",
                         "verdict_acc_after", "status", "error") if c in df.columns]

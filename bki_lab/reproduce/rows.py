@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bki_lab.attack.poison import trigger_words
 from bki_lab.defences.comparison import compare_defences
 from bki_lab.reproduce.runner import describe_device
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
 
 if TYPE_CHECKING:
     from bki_lab.reproduce.tables import Row
@@ -24,7 +25,7 @@ def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
     t0 = time.perf_counter()
     cfg = make_config(preset=row.preset, profile=profile, seed=seed, recipe=recipe)
     att = run_attack(cfg, clean_baseline=True, show_progress=False, device=device)
-    out = {"device": describe_device(device), "acc_before": att.clean_accuracy,
+    out = {"device": describe_device(device), ACC_BEFORE: att.clean_accuracy,
            "clean_model_accuracy": att.clean_model_accuracy,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "triggers": [list(b) for b in cfg.backdoors],
@@ -32,7 +33,7 @@ def run_multi_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
            "word_vectors": att.victim.meta.get("word_vectors")}
     for decide in ("paper", "verdict"):
         rec = run_defence(att, p=5, decide=decide, show_progress=False).to_record()
-        keep = ("keyword", "n_removed", "precision", "recall", "acc_after", "asr_after_each",
+        keep = ("keyword", "n_removed", "precision", "recall", ACC_AFTER, "asr_after_each",
                 "recall_each", "verdict", "findings", "rejected")
         out[decide] = {k: rec[k] for k in keep if k in rec}
     out["seconds"] = time.perf_counter() - t0
@@ -55,8 +56,8 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
     t0 = time.perf_counter()
     cfg = row.config(profile=profile, seed=seed, recipe=recipe)
     att = run_attack(cfg, show_progress=False, device=device)
-    out = {"device": describe_device(device), "acc_before": att.clean_accuracy,
-           "asr_before": att.attack_success_rate if row.rate > 0 else None,
+    out = {"device": describe_device(device), ACC_BEFORE: att.clean_accuracy,
+           ASR_BEFORE: att.attack_success_rate if row.rate > 0 else None,
            "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
            "recipe": recipe, "mode": cfg.mode, "epochs": cfg.train.max_epochs,
            "train_overrides": dict(row.train),
@@ -69,9 +70,9 @@ def run_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab",
         s = d.to_record()
         out.update({k: s[k] for k in ("keyword", "keyword_in_trigger", "phrase",
                                       "phrase_support", "precision", "recall",
-                                      "n_removed", "removed_fraction", "acc_after",
+                                      "n_removed", "removed_fraction", ACC_AFTER,
                                       "scoring_seconds", "retrain_seconds")})
-        out["asr_after"] = s["asr_after"] if row.rate > 0 else None
+        out[ASR_AFTER] = s[ASR_AFTER] if row.rate > 0 else None
         out.update(beyond_the_paper(att, d, authors=authors))
     out["seconds"] = time.perf_counter() - t0
     return out
@@ -122,8 +123,8 @@ def run_defences_row(row, *, profile: str, seed: int, recipe: str = "bki-lab",
     att = run_attack(row.config(profile=profile, seed=seed, recipe=recipe), show_progress=False,
                      device=device)
     outcomes, strip = compare_defences(att, device=device, seed=seed)
-    return {"device": describe_device(device), "acc_before": att.clean_accuracy,
-            "asr_before": att.attack_success_rate if row.rate > 0 else None,
+    return {"device": describe_device(device), ACC_BEFORE: att.clean_accuracy,
+            ASR_BEFORE: att.attack_success_rate if row.rate > 0 else None,
             "n_train": len(att.poisoned.dataset), "n_poison": att.poisoned.n_poison,
             "defences": [o.to_record() for o in outcomes],
             "strip": strip.to_record() if strip is not None else None,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from bki_lab.attack.presets import MULTI_PRESETS, PRESETS
 from bki_lab.reproduce.papers import ATTACK_CLEAN, ATTACK_TABLE2, BKI_TABLE3
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ def collect_multi(records: list[dict], rows: list[Row]) -> pd.DataFrame:
             continue
         for k, (trigger, target, rate) in enumerate(rec["triggers"]):
             line = {"id": rec["id"], "seed": rec["seed"], "status": "ok", "trigger": trigger,
-                    "target": target, "poison_rate": rate, "acc_before": pct(rec["acc_before"]),
-                    "asr_before": pct(rec["asr_each"][k]),
+                    "target": target, "poison_rate": rate, ACC_BEFORE: pct(rec[ACC_BEFORE]),
+                    ASR_BEFORE: pct(rec["asr_each"][k]),
                     "clean_target_rate": pct(rec["clean_target_rates"][k])}
             for rule in ("paper", "verdict"):
                 r = rec[rule]
@@ -118,7 +119,7 @@ def collect_multi(records: list[dict], rows: list[Row]) -> pd.DataFrame:
                 line[f"{rule}_asr_after"] = pct(r["asr_after_each"][k])
                 line[f"{rule}_precision"] = pct(r["precision"])
                 line[f"{rule}_n_removed"] = r["n_removed"]
-                line[f"{rule}_acc_after"] = pct(r["acc_after"])
+                line[f"{rule}_acc_after"] = pct(r[ACC_AFTER])
             line["paper_keyword"] = rec["paper"].get("keyword")
             found = rec["verdict"].get("findings") or []
             line["verdict_findings"] = " | ".join(f"{f['phrase']} -> {f['target_name']}"
@@ -139,7 +140,7 @@ def collect(records: list[dict], rows: list[Row]) -> pd.DataFrame:
                 "dataset": row.dataset, "trigger": row.trigger if row.rate > 0 else None,
                 "target": row.target if row.rate > 0 else None, "poison_rate": row.rate,
                 "error": rec.get("error")}
-        for k in ("acc_before", "asr_before", "precision", "recall", "asr_after", "acc_after",
+        for k in (ACC_BEFORE, ASR_BEFORE, "precision", "recall", ASR_AFTER, ACC_AFTER,
                   "removed_fraction", "verdict_precision", "verdict_recall",
                   "verdict_removed_fraction", "flip_rate", "null_max", "rejected_flip_rate",
                   "keyword_flip_rate", "authors_precision",
@@ -175,13 +176,13 @@ def collect_defences(records: list[dict]) -> pd.DataFrame:
             lines.append({**base, "defence": d["method"], "precision": pct(d["precision"]),
                           "recall": pct(d["recall"]),
                           "removed_fraction": pct(d["removed_fraction"]),
-                          "acc_before": pct(r["acc_before"]), "acc_after": pct(d["acc_after"]),
-                          "asr_before": pct(r["asr_before"]), "asr_after": pct(d["asr_after"]),
+                          ACC_BEFORE: pct(r[ACC_BEFORE]), ACC_AFTER: pct(d[ACC_AFTER]),
+                          ASR_BEFORE: pct(r[ASR_BEFORE]), ASR_AFTER: pct(d[ASR_AFTER]),
                           "seconds": d["seconds"] + d["retrain_seconds"]})
         if r.get("strip"):
             s = r["strip"]
             lines.append({**base, "defence": "STRIP (test time)",
                           "false_rejection": pct(s["false_rejection"]),
                           "false_acceptance": pct(s["false_acceptance"]),
-                          "asr_before": pct(r["asr_before"]), "seconds": s["seconds"]})
+                          ASR_BEFORE: pct(r[ASR_BEFORE]), "seconds": s["seconds"]})
     return pd.DataFrame(lines)

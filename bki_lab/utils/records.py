@@ -1,4 +1,5 @@
-"""Records at the edge where types end: strict JSON (no ``NaN``), written atomically.
+"""Records at the edge where types end: strict JSON (no ``NaN``), written atomically, and
+the column names every attack and defence record shares (each spelled here only).
 """
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from typing import Any
 import numpy as np
 
 from bki_lab.utils.files import atomic_path
+
+# The columns of every defence record: the victim before the defence and retrained after it
+ACC_BEFORE = "acc_before"          # clean test accuracy of the poisoned victim
+ASR_BEFORE = "asr_before"          # its attack success rate
+ACC_AFTER = "acc_after"            # clean test accuracy of the victim retrained after removal
+ASR_AFTER = "asr_after"            # its attack success rate
 
 
 def write_json(path: Path, obj: Any) -> None:

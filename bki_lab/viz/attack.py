@@ -12,6 +12,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bki_lab.utils.records import ACC_BEFORE, ASR_BEFORE
+
 
 def asr_vs_rate(df: pd.DataFrame, *, x: str = "poison_rate", y: str = "attack_success_rate",
                 group: str = "trigger_length", dash: str | None = None) -> go.Figure:
@@ -44,8 +46,8 @@ def asr_vs_rate(df: pd.DataFrame, *, x: str = "poison_rate", y: str = "attack_su
     return fig
 
 
-_NEEDED = ("target", "trigger_length", "poison_rate", "asr_before", "paper_asr_before",
-           "acc_before", "paper_acc_before")
+_NEEDED = ("target", "trigger_length", "poison_rate", ASR_BEFORE, "paper_asr_before",
+           ACC_BEFORE, "paper_acc_before")
 
 
 def attack_vs_paper(df: pd.DataFrame, *, clean_acc: float | None = None,
@@ -64,11 +66,11 @@ def attack_vs_paper(df: pd.DataFrame, *, clean_acc: float | None = None,
     if "status" in df.columns:
         df = df[df["status"] == "ok"]
     clean = df[df["poison_rate"] == 0]
-    if clean_acc is None and clean["acc_before"].notna().any():
-        clean_acc = float(clean["acc_before"].mean())
+    if clean_acc is None and clean[ACC_BEFORE].notna().any():
+        clean_acc = float(clean[ACC_BEFORE].mean())
     if paper_clean_acc is None and clean["paper_acc_before"].notna().any():
         paper_clean_acc = float(clean["paper_acc_before"].mean())
-    df = df[df["poison_rate"] > 0].dropna(subset=["asr_before"])
+    df = df[df["poison_rate"] > 0].dropna(subset=[ASR_BEFORE])
     if df.empty:
         raise ValueError("no poisoned rows to plot")
     targets = sorted(df["target"].unique())
@@ -80,18 +82,18 @@ def attack_vs_paper(df: pd.DataFrame, *, clean_acc: float | None = None,
         colour = colours[k % len(colours)]
         for c, target in enumerate(targets, start=1):
             d = df[(df["trigger_length"] == length) & (df["target"] == target)]
-            m = d.groupby("poison_rate")[["asr_before", "paper_asr_before", "acc_before"]] \
+            m = d.groupby("poison_rate")[[ASR_BEFORE, "paper_asr_before", ACC_BEFORE]] \
                 .mean().reset_index()
             x = 100 * m["poison_rate"]
             first = c == 1
-            fig.add_trace(go.Scatter(x=x, y=m["asr_before"], mode="lines+markers",
+            fig.add_trace(go.Scatter(x=x, y=m[ASR_BEFORE], mode="lines+markers",
                                      name=f"length {length}", legendgroup=f"ours{length}",
                                      showlegend=first, line=dict(color=colour)), row=1, col=c)
             fig.add_trace(go.Scatter(x=x, y=m["paper_asr_before"], mode="lines",
                                      name=f"length {length}, paper", legendgroup=f"paper{length}",
                                      showlegend=first, line=dict(color=colour, dash="dot")),
                           row=1, col=c)
-            fig.add_trace(go.Scatter(x=x, y=m["acc_before"], mode="markers",
+            fig.add_trace(go.Scatter(x=x, y=m[ACC_BEFORE], mode="markers",
                                      name=f"length {length}, to {target}",
                                      legendgroup=f"ours{length}", showlegend=False,
                                      marker=dict(color=colour,

@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
+
 TRIGGER_COLOR = "#d62728"
 
 
@@ -206,8 +208,8 @@ def before_after(result) -> go.Figure:
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else 100 * v
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
                         subplot_titles=("victim before and after retraining", "removal by BKI"))
-    for label, keys, color in (("before BKI", ("acc_before", "asr_before"), "#ff7f0e"),
-                               ("after retraining", ("acc_after", "asr_after"), "#2ca02c")):
+    for label, keys, color in (("before BKI", (ACC_BEFORE, ASR_BEFORE), "#ff7f0e"),
+                               ("after retraining", (ACC_AFTER, ASR_AFTER), "#2ca02c")):
         vals = [pct(summary.get(k)) for k in keys]
         fig.add_trace(go.Bar(x=["clean accuracy", "attack success rate"], y=vals, name=label,
                              marker_color=color, text=[f"{v:.1f}%" if v is not None else "n/a"
