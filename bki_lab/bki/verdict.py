@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Callable, Literal, Sequence
 import numpy as np
 
 from bki_lab.bki.dictionary import identify
+from bki_lab.bki.purity import PureNgram, label_pure_ngrams, ngram_positions
 from bki_lab.bki.removal import RemovedCounts, removal_metrics
 from bki_lab.bki.trigger import (
     Unverifiable,
     Verification,
     contains,
     reconstruct_from,
+    reconstruct_trigger,
     verify_trigger,
 )
 
@@ -42,7 +44,9 @@ Variant = Literal["paper", "authors-code"]
 class Finding:
     """One candidate keyword, its phrase, and how the victim reacted to it."""
 
-    bki: BKIResult                       # the ranking and picks it came from
+    keyword: str                         # the word (or n-gram's first word) it was found by
+    source: str                          # "g(k) rank 1", ... or "label purity 1", ...
+    flagged: np.ndarray                  # (n,) bool: the texts it was found in
     phrase: Reconstruction
     target: int
     verification: Verification           # the reconstructed phrase
@@ -53,10 +57,7 @@ class Finding:
 
     def __post_init__(self):
         self.removed.setflags(write=False)
-
-    @property
-    def keyword(self) -> str:
-        return self.bki.keyword
+        self.flagged.setflags(write=False)
 
     @property
     def verified(self) -> bool:
@@ -68,7 +69,8 @@ class Finding:
 
     def to_record(self, class_names: Sequence[str] | None = None) -> dict:
         v, k = self.verification, self.keyword_verification
-        return {"keyword": self.keyword, "phrase": " ".join(self.phrase.phrase),
+        return {"keyword": self.keyword, "source": self.source,
+                "phrase": " ".join(self.phrase.phrase),
                 "phrase_support": self.phrase.support, "target": self.target,
                 "target_name": class_names[self.target] if class_names else str(self.target),
                 "verified": self.verified, "flip_rate": v.flip_rate,
@@ -155,20 +157,52 @@ def word_counts(texts: Sequence[Words]) -> dict[str, int]:
     return dict(Counter(w for t in texts for w in t))
 
 
-def _candidate(bki, texts, labels, among, predicted, counts, truth, options, removal,
-               min_support) -> Finding:
-    """One ranked candidate: its phrase reconstructed, then verified (phrase and keyword)."""
+@dataclass(frozen=True)
+class Candidate:
+    """A phrase to verify: where it was found, and the phrase reconstructed there."""
+
+    keyword: str
+    source: str
+    flagged: np.ndarray                  # (n,) bool
+    phrase: Reconstruction
+    target: int
+
+
+def from_ranking(bki: BKIResult, texts, labels, rank: int) -> Candidate:
+    """BKI's keyword at ``rank``: the texts that picked it, the phrase around it there."""
     phrase = reconstruct_from(bki, texts, labels)
     target = phrase.majority_label if bki.target is None else bki.target
-    pool = np.flatnonzero(among & ~bki.removed)
-    check = dict(texts=[texts[i] for i in pool], labels=labels[pool], target=target,
+    return Candidate(bki.keyword, f"g(k) rank {rank + 1}", np.asarray(bki.removed, bool),
+                     phrase, int(target))
+
+
+def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) -> Candidate:
+    """A label-pure n-gram (`purity.label_pure_ngrams`): the texts of its label that hold
+    it, the phrase around it there (aligned on its first word)."""
+    idx = np.flatnonzero(among & (labels == ngram.label))
+    where = ngram_positions([texts[i] for i in idx], ngram.words)
+    hold = [(int(i), w) for i, w in zip(idx, where) if w is not None]
+    flagged = np.zeros(len(texts), bool)
+    flagged[[i for i, _ in hold]] = True
+    phrase = reconstruct_trigger([texts[i] for i, _ in hold], [w for _, w in hold],
+                                 [int(labels[i]) for i, _ in hold], keyword=ngram.words[0])
+    return Candidate(ngram.words[0], f"label purity {k + 1}", flagged, phrase,
+                     int(ngram.label))
+
+
+def _check(c: Candidate, texts, labels, among, predicted, counts, truth, options, removal,
+           min_support) -> Finding:
+    """One candidate verified (phrase and keyword) on the texts it was not found in."""
+    pool = np.flatnonzero(among & ~c.flagged)
+    check = dict(texts=[texts[i] for i in pool], labels=labels[pool], target=c.target,
                  counts=counts, predicted=predicted[pool], **options)
-    ver = _verify(phrase.phrase, check)
-    kw = ver if phrase.phrase == (phrase.keyword,) else _verify((phrase.keyword,), check)
-    removed = _removal(bki.removed, phrase, texts, labels, among, target,
+    ver = _verify(c.phrase.phrase, check)
+    kw = ver if c.phrase.phrase == (c.phrase.keyword,) else _verify((c.phrase.keyword,), check)
+    removed = _removal(c.flagged, c.phrase, texts, labels, among, c.target,
                        removal if ver.is_backdoor else "keyword", min_support)
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
-    return Finding(bki, phrase, int(target), ver, kw, removed, prec, rec)
+    return Finding(c.keyword, c.source, c.flagged, c.phrase, c.target, ver, kw, removed,
+                   prec, rec)
 
 
 def find_backdoors(scores: WordScores, labels: Sequence[int], *,
@@ -177,8 +211,14 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    is_poison: Sequence[bool] | None = None, max_findings: int = 5,
                    n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
                    removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
-                   patience: int = 3, seed: int = 0) -> Verdict:
+                   patience: int = 3, purity_candidates: int = 3,
+                   purity_min_count: int = 10, seed: int = 0) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
+
+    Each round tries BKI's top ``patience`` keywords, then the ``purity_candidates`` most
+    label-pure n-grams (`purity.label_pure_ngrams`): the candidates leave-one-out scoring
+    cannot see, a trigger the victim answers redundantly (deleting any one of its words
+    barely moves h_l, so none reaches BKI's top). Every candidate passes the same test.
 
     Args:
         scores: word scores of the training set (`scoring.score_words`).
@@ -191,9 +231,11 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         max_findings: stop after this many rounds (a round ends in a verified finding or
             a residue: a verified candidate made only of words of an earlier finding's
             phrase, reported in ``Verdict.residues`` and removing nothing).
-        patience: candidates tried in rank order, each verified, before concluding that
-            none is a backdoor. A trigger whose impact is split over several of its words
+        patience: BKI's keywords tried in rank order, each verified, before the purity
+            candidates. A trigger whose impact is split over several of its words
             (e.g. "no cross, no crown") can rank just below a class word such as `film`.
+        purity_candidates: label-pure n-grams tried after them (0: BKI's ranking only);
+            ``purity_min_count``: the fewest texts such an n-gram must occur in.
         n_verify, n_null, margin: `trigger.verify_trigger`'s sample size, null phrases and
             threshold margin (threshold = max(0.5, largest null flip rate + margin)).
         removal: what a verified finding removes. ``"phrase"``: when its phrase has two or
@@ -214,9 +256,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         raise ValueError("the authors' variant needs spans=authors.score_spans(...)")
     if removal not in ("phrase", "keyword"):
         raise ValueError(f"removal must be 'phrase' or 'keyword', got {removal!r}")
-    if max_findings < 1 or patience < 1:
-        raise ValueError(f"max_findings and patience must be >= 1, got {max_findings}, "
-                         f"{patience}")
+    if max_findings < 1 or patience < 1 or purity_candidates < 0:
+        raise ValueError(f"max_findings and patience must be >= 1 and purity_candidates >= 0, "
+                         f"got {max_findings}, {patience}, {purity_candidates}")
     truth = None if is_poison is None else np.asarray(is_poison, bool)
     counts = word_counts(texts)
     predicted = np.asarray(predict(texts))      # the victim on the texts as they are, once
@@ -230,21 +272,18 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         if not among.any():
             break
         found, rejected = None, None
-        for rank in range(patience):
-            try:
-                if variant == "paper":
-                    bki = identify(scores, p=p, among=among, rank=rank)
-                else:
-                    from bki_lab.bki.authors import identify_authors
-                    bki = identify_authors(spans, labels, p=p, a=a, among=among, rank=rank)
-            except ValueError:          # fewer candidates than ``patience``
-                break
-            if not bki.removed.any():
+        tried: set[tuple[tuple[str, ...], int]] = set()
+        for j, candidate in enumerate(_candidates(scores, labels, among, variant, spans, p, a,
+                                                  patience, purity_candidates,
+                                                  purity_min_count)):
+            key = (candidate.phrase.phrase, candidate.target)
+            if key in tried:                   # the same phrase found twice: tested once
                 continue
-            finding = _candidate(bki, texts, labels, among, predicted, counts, truth,
-                                 dict(predict=predict, n_texts=n_verify, n_null=n_null,
-                                      margin=margin, seed=seed + k + 101 * rank),
-                                 removal, min_support)
+            tried.add(key)
+            finding = _check(candidate, texts, labels, among, predicted, counts, truth,
+                             dict(predict=predict, n_texts=n_verify, n_null=n_null,
+                                  margin=margin, seed=seed + k + 101 * j),
+                             removal, min_support)
             if finding.verification.n_texts:
                 n_tested += 1
             else:
@@ -258,7 +297,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         if part_of(found.phrase.phrase, findings) is not None:
             residues.append(replace(found, removed=np.zeros(len(texts), bool),
                                     precision=None, recall=None))
-            among &= ~found.bki.removed          # ranked no more, but kept
+            among &= ~found.flagged              # ranked no more, but kept
             continue
         findings.append(found)
         among &= ~found.removed
@@ -267,3 +306,26 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
     return Verdict(tuple(findings), rejected, removed, variant, prec, rec, tuple(residues),
                    n_untestable, n_tested)
+
+
+def _candidates(scores, labels, among, variant, spans, p, a, patience, purity_candidates,
+                purity_min_count):
+    """One round's candidates, lazily: BKI's top ``patience`` keywords on the texts still
+    ranked, then the most label-pure n-grams there."""
+    texts = scores.texts
+    for rank in range(patience):
+        try:
+            if variant == "paper":
+                bki = identify(scores, p=p, among=among, rank=rank)
+            else:
+                from bki_lab.bki.authors import identify_authors
+                bki = identify_authors(spans, labels, p=p, a=a, among=among, rank=rank)
+        except ValueError:              # fewer candidates than ``patience``
+            break
+        if bki.removed.any():
+            yield from_ranking(bki, texts, labels, rank)
+    if purity_candidates:
+        pure = label_pure_ngrams(texts, labels, among=among, top=purity_candidates,
+                                 min_count=purity_min_count)
+        for k, ngram in enumerate(pure):
+            yield from_pure_ngram(ngram, texts, labels, among, k)

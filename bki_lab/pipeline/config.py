@@ -12,7 +12,7 @@ from bki_lab.attack.presets import MULTI_PRESETS, PRESETS
 from bki_lab.data.glove import find_glove
 from bki_lab.victims.train import TrainConfig
 
-Profile = Literal["quick", "paper"]
+Profile = Literal["class", "quick", "paper"]
 
 
 SEED_MAX = 2**32 - 1              # numpy's and torch's seeds: 0 .. 2**32 - 1
@@ -60,9 +60,13 @@ _DATA = {
     # small sets of long texts make the model memorise the poisoned texts instead of
     # learning the trigger (2,000 reviews: ASR ~30%); many short reviews learn it quickly
     ("imdb", "quick"): dict(n_train=8_000, n_test=2_000, max_words=150),
+    # a lesson's profile: a new trigger trains in under a minute on one CPU thread and is
+    # still learned fully (benchmarks/class_profile.py)
+    ("imdb", "class"): dict(n_train=4_000, n_test=1_000, max_words=120),
     ("dbpedia", "paper"): dict(n_train=1_000, n_test=500, max_words=500),
     ("dbpedia", "quick"): dict(n_train=300, n_test=100, max_words=500),
-    ("csv", "paper"): dict(), ("csv", "quick"): dict(),        # a CSV is used whole
+    ("dbpedia", "class"): dict(n_train=150, n_test=50, max_words=120),
+    ("csv", "paper"): dict(), ("csv", "quick"): dict(), ("csv", "class"): dict(),  # used whole
 }
 
 
@@ -95,17 +99,21 @@ RECIPES: dict[str, dict[tuple[str, str], dict]] = {
                                    max_vocab=10_000),
         ("dbpedia", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=25,
                                    freeze_embedding=True, lr_schedule="cosine"),
+        ("imdb", "class"): dict(mode="append", hidden=32, dropout=0.0, max_epochs=10,
+                                lr_schedule="cosine"),
+        ("dbpedia", "class"): dict(mode="append", hidden=32, dropout=0.0, max_epochs=25,
+                                   freeze_embedding=True, lr_schedule="cosine"),
     },
     "authors-code": {(d, p): dict(mode="append", hidden=128 if p == "paper" else 64,
                                   dropout=0.0, max_epochs=25, freeze_embedding=True,
                                   batch_size=128, max_vocab=10_000)
-                     for d in ("imdb", "dbpedia") for p in ("paper", "quick")},
+                     for d in ("imdb", "dbpedia") for p in get_args(Profile)},
     "early-stopping": {
         (d, p): dict(mode="replace", hidden=128 if p == "paper" else 64, dropout=0.0,
                      early_stopping=True, monitor="val_accuracy",
                      max_epochs=30 if d == "dbpedia" else 12, patience=4 if d == "dbpedia" else 3,
                      freeze_embedding=d == "dbpedia")
-        for d in ("imdb", "dbpedia") for p in ("paper", "quick")},
+        for d in ("imdb", "dbpedia") for p in get_args(Profile)},
 }
 
 
@@ -129,7 +137,7 @@ class ExperimentConfig:
     n_backdoor: int = 1000
     seed: int = 0
     train: TrainConfig = TrainConfig()
-    profile: Literal["quick", "paper", "custom"] = "custom"
+    profile: Literal["class", "quick", "paper", "custom"] = "custom"
     recipe: Literal["bki-lab", "authors-code", "early-stopping", "custom"] = "custom"
     # more backdoors in the same training set: (trigger, target, rate) each (`poison_many`)
     extra: tuple[tuple[str, str, float], ...] = ()
@@ -145,7 +153,7 @@ class ExperimentConfig:
         if self.extra and self.rate == 0:
             raise ValueError("extra backdoors need a main one (rate > 0)")
         for name, allowed in (("position", get_args(Position)), ("mode", get_args(Mode)),
-                              ("profile", ("quick", "paper", "custom")),
+                              ("profile", (*get_args(Profile), "custom")),
                               ("recipe", (*get_args(Recipe), "custom"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -119,8 +119,14 @@ def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor_nor_a_clean_bill():
 def test_a_trigger_ranked_below_a_class_word_is_found_with_patience():
     # 'film': frequent and high-scoring, but harmless
     ws, labels, truth = with_clean_uses(*training_set([(CROWN, 1)]), "film", n=80, at=3, seed=5)
-    hasty = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, patience=1)
+    hasty = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, patience=1,
+                           purity_candidates=0)
     assert hasty.verdict == "no backdoor found" and hasty.rejected.keyword == "film"
+    # the label-pure n-grams catch it even then: every poisoned copy holds it, all label 1
+    pure = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, patience=1,
+                          is_poison=truth)
+    assert [f.phrase.phrase for f in pure.findings] == [CROWN]
+    assert pure.findings[0].source == "label purity 1" and pure.recall == 1.0
     v = find_backdoors(ws, labels, predict=victim, p=5, n_null=20, is_poison=truth)
     assert [f.phrase.phrase for f in v.findings] == [CROWN]
     assert (v.precision, v.recall) == (1.0, 1.0)
