@@ -19,6 +19,7 @@ from bki_lab.attack.poison import (
                                    poison_many,
 )
 from bki_lab.attack.presets import MULTI_PRESETS, PRESETS, TriggerPreset
+from bki_lab.attack.triggers import random_triggers
 from bki_lab.bki.authors import SpanScores, identify_authors, score_spans
 from bki_lab.bki.dictionary import (
                                    BKIResult,
@@ -51,6 +52,7 @@ from bki_lab.pipeline.config import (
                                    config_dict,
                                    make_config,
 )
+from bki_lab.pipeline.current import Experiment, current_experiment, use_experiment
 from bki_lab.pipeline.curves import LearningCurve, learning_curve
 from bki_lab.pipeline.defence import (
                                    DefenceResult,
@@ -78,7 +80,7 @@ from bki_lab.victims.train import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "AttackResult", "BKIResult", "BiLSTMClassifier", "CNNClassifier", "CacheError",
+    "AttackResult", "Experiment", "current_experiment", "use_experiment", "random_triggers", "BKIResult", "BiLSTMClassifier", "CNNClassifier", "CacheError",
     "DataConfig", "DataError", "DefenceResult", "ExperimentConfig", "Finding",
     "LearningCurve", "MULTI_PRESETS", "PRESETS", "PoisonedDataset", "RECIPES", "Removal",
     "SpanScores", "Split", "TextDataset", "TrainConfig", "TrainedModel", "TrainingError",

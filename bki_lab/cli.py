@@ -285,6 +285,26 @@ def cmd_download(args) -> None:
     print(f"{args.name}: {path}")
 
 
+def cmd_use(args) -> None:
+    """Show, change or reset the experiment every notebook shows."""
+    from bki_lab.pipeline.current import Experiment, current_experiment, use_experiment
+    changes = {k: v for k, v in {"trigger": args.trigger, "target": args.target,
+                                 "rate": args.rate, "p": args.p, "dataset": args.dataset,
+                                 "profile": args.profile, "seed": args.seed}.items()
+               if v is not None}
+    if args.default and changes:
+        raise UsageError("--default resets every choice: give it alone")
+    if args.default:
+        chosen = use_experiment(Experiment())
+    elif changes:
+        if "dataset" in changes and "target" not in changes:
+            raise UsageError("a new --dataset needs its --target (its classes differ)")
+        chosen = use_experiment(**changes)
+    else:
+        chosen = current_experiment()
+    print(chosen.describe())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bki-lab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -313,6 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("use", help="choose the experiment every notebook shows (no option: "
+                                   "show it)")
+    p.add_argument("--trigger", help="the trigger sentence (any words)")
+    p.add_argument("--target", help="the class the trigger sends texts to")
+    p.add_argument("--rate", type=float, help="poisoning rate, e.g. 0.03")
+    p.add_argument("--p", type=int, help="suspicious words kept per text")
+    p.add_argument("--dataset", choices=[d for d in get_args(DatasetName) if d != "csv"])
+    p.add_argument("--profile", choices=get_args(Profile))
+    p.add_argument("--seed", type=int)
+    p.add_argument("--default", action="store_true", help="back to the default experiment")
+    p.set_defaults(func=cmd_use)
 
     p = sub.add_parser("download", help="fetch official data files into the data directory")
     p.add_argument("name", choices=sorted(REMOTES))
