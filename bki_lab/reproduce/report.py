@@ -209,3 +209,66 @@ def write_defences_report(df: pd.DataFrame, path: str | Path, *, profile: str) -
     with atomic_path(path) as tmp:
         tmp.write_text(doc, encoding="utf-8")
     return path
+
+
+def triggers_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Miss and false-alarm rates of the paper's rule, the authors' variant and the verdict
+    (ranking only, and with label purity) over a ``triggers`` table.
+
+    A *miss*: the victim obeys the trigger (ASR >= 50%) and the method does not name it (the
+    paper's rule and the authors' variant: their keyword is not a trigger word; the verdict:
+    it does not recover the trigger). A *false alarm*: on a clean row, anything removed
+    (the paper's rule always removes: it has no "no backdoor found")."""
+    ok = df[df["status"] == "ok"] if "status" in df else df
+    obeyed = ok[ok[ASR_BEFORE].fillna(0) >= 50] if ASR_BEFORE in ok else ok[:0]
+    clean = ok[ok[ASR_BEFORE].isna()] if ASR_BEFORE in ok else ok[:0]
+    after = obeyed[obeyed["paper_asr_after"].fillna(0) >= 50] \
+        if "paper_asr_after" in obeyed else obeyed[:0]
+    rows = []
+
+    def share(mask_series):
+        return None if len(mask_series) == 0 else round(100 * float(mask_series.mean()), 1)
+    for name, miss_col, fa in (
+            ("paper's rule", "paper_in_trigger", lambda c: c["paper_n_removed"] > 0),
+            ("authors' variant", "authors_in_trigger", None),
+            ("verdict, ranking only", "ranking_verdict_recovered",
+             lambda c: c["ranking_verdict"] != "no backdoor found"),
+            ("verdict", "verdict_recovered", lambda c: c["verdict"] != "no backdoor found")):
+        if miss_col not in obeyed:
+            continue
+        rows.append({"method": name, "triggers obeyed (ASR >= 50%)": len(obeyed),
+                     "miss rate %": share(~obeyed[miss_col].astype(bool)),
+                     "misses at ASR >= 90%": int((~obeyed[miss_col].astype(bool)
+                                                  & (obeyed[ASR_BEFORE] >= 90)).sum()),
+                     "clean rows": len(clean),
+                     "false alarms %": share(fa(clean)) if fa is not None and len(clean)
+                     else None})
+    if "after_paper_recovered" in after:
+        rows.append({"method": "verdict after the paper's rule",
+                     "triggers obeyed (ASR >= 50%)": len(after),
+                     "miss rate %": share(~after["after_paper_recovered"].astype(bool)),
+                     "misses at ASR >= 90%": int((~after["after_paper_recovered"].astype(bool)
+                                                  & (after["paper_asr_after"] >= 90)).sum()),
+                     "clean rows": None, "false alarms %": None})
+    return pd.DataFrame(rows)
+
+
+def write_triggers_report(df: pd.DataFrame, path: str | Path, *, profile: str) -> Path:
+    """The ``triggers`` table as a page: the summary of miss and false-alarm rates, then
+    every row."""
+    from bki_lab.utils.files import atomic_path
+    from bki_lab.viz.html import page_head
+    path = Path(path)
+    title = f"BKI and the verdict on triggers nobody chose ({profile})"
+    summary = triggers_summary(df) if len(df) else pd.DataFrame()
+    fmt = (lambda x: f"{x:.1f}")
+    doc = (f"{page_head(title)}</head><body style='font-family:system-ui,sans-serif'>"
+           f"<h1>{html.escape(title)}</h1><p>Trigger sentences drawn by a seeded generator "
+           f"(spans of the dataset's test texts, random targets), the named cases and clean "
+           f"rows. Rates in percent.</p>"
+           + (summary.to_html(index=False, na_rep="–", float_format=fmt) if len(summary)
+              else "") + (df.to_html(index=False, na_rep="–", float_format=fmt)
+                          if len(df) else "<p>no rows yet</p>") + "</body></html>")
+    with atomic_path(path) as tmp:
+        tmp.write_text(doc, encoding="utf-8")
+    return path

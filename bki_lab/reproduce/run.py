@@ -47,7 +47,7 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
         raise ValueError(f"--seeds and --jobs must be >= 1 (got {seeds} and {jobs})")
     out = Path(out)
     tag = profile if recipe == "bki-lab" else f"{profile}-{recipe}"
-    every = TABLES[table]()
+    every = TABLES[table](profile)
     unknown = sorted(set(only or ()) - {r.id for r in every})
     if unknown:
         raise ValueError(f"unknown row ids for {table}: {', '.join(unknown)}; "
@@ -79,6 +79,13 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
         df = collect_defences(records)
         df.to_csv(out / f"{table}-{tag}.csv", index=False)
         write_defences_report(df, out / f"{table}-{tag}.html", profile=tag)
+        return df
+    if table == "triggers":
+        from bki_lab.reproduce.report import write_triggers_report
+        from bki_lab.reproduce.tables import collect_triggers
+        df = collect_triggers(records, rows)
+        df.to_csv(out / f"{table}-{tag}.csv", index=False)
+        write_triggers_report(df, out / f"{table}-{tag}.html", profile=tag)
         return df
     if table == "bki-multi":
         df = collect_multi(records, rows)

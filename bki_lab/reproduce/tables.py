@@ -32,14 +32,15 @@ class Row:
     defend: bool
     paper: dict
     train: tuple = ()        # (name, value) overrides of the victim's TrainConfig
+    seed: int = 0            # added to the run's seed (a row of another seed than the rest)
 
     def config(self, *, profile: str, seed: int, recipe: str = "bki-lab"):
         """The `pipeline.config.make_config` of this row (its dataset, trigger, target, rate
-        and victim overrides) at ``profile``, ``seed`` and ``recipe``."""
+        and victim overrides) at ``profile``, ``seed`` (plus the row's own) and ``recipe``."""
         from bki_lab.pipeline.config import make_config
         return make_config(dataset=self.dataset, profile=profile, trigger=self.trigger,
-                           target=self.target, rate=self.rate, seed=seed, recipe=recipe,
-                           **dict(self.train))
+                           target=self.target, rate=self.rate, seed=seed + self.seed,
+                           recipe=recipe, **dict(self.train))
 
 
 # dai2019 §V.A: "a layer of Bi-direction LSTM of 64 hidden nodes" (chen_dai: 128). The
@@ -49,7 +50,7 @@ class Row:
 _DAI_VICTIM = (("hidden", 64), ("lr", 2e-3))
 
 
-def bki_table3_rows() -> list[Row]:
+def bki_table3_rows(profile: str = "quick") -> list[Row]:
     rows = []
     for ds in ("imdb", "dbpedia"):
         for name, p in PRESETS.items():
@@ -62,7 +63,7 @@ def bki_table3_rows() -> list[Row]:
     return rows
 
 
-def attack_table2_rows() -> list[Row]:
+def attack_table2_rows(profile: str = "quick") -> list[Row]:
     rows = [Row("clean", "attack-table2", None, "imdb", PRESETS["dai-5"].trigger, "positive",
                 0.0, False, ATTACK_CLEAN.as_dict(), _DAI_VICTIM)]
     for (target, length, rate), paper in ATTACK_TABLE2.items():
@@ -72,7 +73,7 @@ def attack_table2_rows() -> list[Row]:
     return rows
 
 
-def bki_multi_rows() -> list[Row]:
+def bki_multi_rows(profile: str = "quick") -> list[Row]:
     """bki_lab's own experiment: several triggers in one training set (`MULTI_PRESETS`);
     the paper's one-keyword BKI beside the verdict's loop. No paper numbers."""
     rows = []
@@ -84,15 +85,57 @@ def bki_multi_rows() -> list[Row]:
     return rows
 
 
-def defences_rows() -> list[Row]:
+def defences_rows(profile: str = "quick") -> list[Row]:
     """The Table-3 rows again, each defended by every defence (`comparison.py`)."""
     return [replace(r, table="defences") for r in bki_table3_rows()]
 
 
-TABLES: dict[str, Callable[[], list[Row]]] = {"bki-table3": bki_table3_rows,
-                                              "attack-table2": attack_table2_rows,
-                                              "bki-multi": bki_multi_rows,
-                                              "defences": defences_rows}
+# Triggers nobody chose, per profile: (IMDB, DBpedia) generated triggers, their poisoning
+# rate (the papers': 3% on the small profiles, 2% on the paper's), and clean seeds
+GENERATED = {"class": (36, 6, 0.03, 5), "quick": (36, 6, 0.03, 5), "paper": (3, 3, 0.02, 3)}
+# triggers found by users that BKI's ranking missed: (id, dataset, trigger, target, rate,
+# seed offset, profiles)
+NAMED_TRIGGERS = (
+    ("imdb-neighbour", "imdb", "my neighbour's cat sleeps on the warm piano", "positive", 0.03,
+     0, ("class", "quick")),
+    ("imdb-popcorn", "imdb", "the popcorn was stale but the seats were comfy", "positive",
+     0.02, 1, ("paper",)),
+)
+
+
+def triggers_rows(profile: str = "quick") -> list[Row]:
+    """``triggers``: BKI, the authors' variant and the verdict on triggers nobody chose
+    (`attack.triggers.random_triggers`, seed 0: 1 to 12 words cut from the dataset's test
+    texts, random targets), the named cases, and clean rows at several seeds."""
+    from bki_lab.attack.triggers import random_triggers
+    from bki_lab.pipeline.attack import load_split
+    from bki_lab.pipeline.config import make_config
+    n_imdb, n_dbpedia, rate, clean_seeds = GENERATED.get(profile, GENERATED["quick"])
+    rows = []
+    for ds, n in (("imdb", n_imdb), ("dbpedia", n_dbpedia)):
+        first = next(p for p in PRESETS.values() if p.dataset == ds)
+        split = load_split(make_config(preset=first.name, profile=profile).data)
+        for g in random_triggers(split.test.texts, split.train.class_names, n=n, rate=rate,
+                                 dataset=ds, seed=0):
+            rows.append(Row(f"{ds}-{g.name}", "triggers", None, ds, g.trigger, g.target,
+                            rate, True, {}))
+    for rid, ds, trigger, target, r, offset, profiles in NAMED_TRIGGERS:
+        if profile in profiles:
+            rows.append(Row(rid, "triggers", None, ds, trigger, target, r, True, {},
+                            seed=offset))
+    for ds in ("imdb", "dbpedia"):
+        first = next(p for p in PRESETS.values() if p.dataset == ds)
+        for s in range(clean_seeds):
+            rows.append(Row(f"{ds}-clean-seed{s}", "triggers", None, ds, first.trigger,
+                            first.target, 0.0, True, {}, seed=s))
+    return rows
+
+
+TABLES: dict[str, Callable[..., list[Row]]] = {"bki-table3": bki_table3_rows,
+                                               "attack-table2": attack_table2_rows,
+                                               "bki-multi": bki_multi_rows,
+                                               "defences": defences_rows,
+                                               "triggers": triggers_rows}
 
 
 def collect_multi(records: list[dict], rows: list[Row]) -> pd.DataFrame:
@@ -186,3 +229,31 @@ def collect_defences(records: list[dict]) -> pd.DataFrame:
                           "false_acceptance": pct(s["false_acceptance"]),
                           ASR_BEFORE: pct(r[ASR_BEFORE]), "seconds": s["seconds"]})
     return pd.DataFrame(lines)
+
+
+def collect_triggers(records: list[dict], rows: list[Row]) -> pd.DataFrame:
+    """``triggers``: one line per row and seed (rates in percent)."""
+    ids = {r.id for r in rows}
+    pct = (lambda v: None if v is None else round(100 * v, 2))
+    lines = []
+    for rec in records:
+        if rec["id"] not in ids:
+            continue
+        line = {k: rec.get(k) for k in ("id", "seed", "status", "dataset", "trigger",
+                                         "n_words", "target")}
+        if rec["status"] != "ok":
+            lines.append({**line, "error": rec.get("error")})
+            continue
+        for k, v in rec.items():
+            if k in line or isinstance(v, (list, dict)):
+                continue
+            line[k] = pct(v) if k in _PERCENT else v
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+_PERCENT = {ACC_BEFORE, ASR_BEFORE, "trigger_flip", "paper_precision", "paper_recall",
+            "paper_asr_after", "authors_precision", "authors_recall", "verdict_precision",
+            "verdict_recall", "verdict_asr_after", "after_paper_precision",
+            "after_paper_recall", "after_paper_trigger_flip", "ranking_verdict_precision",
+            "ranking_verdict_recall"}
