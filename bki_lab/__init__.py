@@ -28,6 +28,7 @@ from bki_lab.bki.dictionary import (
                                    p_sweep,
                                    select_suspicious,
 )
+from bki_lab.bki.purity import PureNgram, label_pure_ngrams
 from bki_lab.bki.removal import Removal, removal_metrics
 from bki_lab.bki.scoring import WordScores, score_words
 from bki_lab.bki.trigger import reconstruct_from, reconstruct_trigger, verify_trigger
@@ -80,7 +81,7 @@ from bki_lab.victims.train import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "AttackResult", "Experiment", "current_experiment", "use_experiment", "random_triggers", "BKIResult", "BiLSTMClassifier", "CNNClassifier", "CacheError",
+    "AttackResult", "PureNgram", "label_pure_ngrams", "Experiment", "current_experiment", "use_experiment", "random_triggers", "BKIResult", "BiLSTMClassifier", "CNNClassifier", "CacheError",
     "DataConfig", "DataError", "DefenceResult", "ExperimentConfig", "Finding",
     "LearningCurve", "MULTI_PRESETS", "PRESETS", "PoisonedDataset", "RECIPES", "Removal",
     "SpanScores", "Split", "TextDataset", "TrainConfig", "TrainedModel", "TrainingError",

@@ -35,16 +35,20 @@
 # | `02_training_the_victim` | training a BiLSTM on poisoned data; clean accuracy and attack success rate |
 # | `03_word_impact_heatmaps` | the score f of every word; trigger words light up in poisoned texts |
 # | `04_keyword_dictionary` | the dictionary of suspicious words, g(k), the keyword, and the role of p |
-# | `05_retraining` | removing the flagged texts and retraining: the backdoor is gone |
+# | `05_retraining` | removing the flagged texts and retraining: what is left of the backdoor |
+# | `06_is_there_a_backdoor` | a verdict with evidence: is there a backdoor, which phrase, and where BKI cannot look |
+# | `07_bki_among_defences` | BKI beside spectral signatures, activation clustering, a word-label filter and STRIP |
 #
-# Each notebook runs on its own; trained models and scores are cached, so the later ones
-# reuse what the earlier ones computed.
+# Each notebook runs on its own and shows **one experiment**: the one chosen below (or with
+# `bki-lab use` on the command line), the default until one is chosen. Trained models and
+# scores are cached, so the later notebooks reuse what the earlier ones computed.
 
 # %%
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 
 bki_lab.set_seed(0)
@@ -68,13 +72,28 @@ pd.DataFrame([vars(p) for p in PRESETS.values()]).set_index("name")
 # results as JSON by the command line).
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
       config.train.max_epochs, "epochs")
+
+# %% [markdown]
+# ## Choose your own experiment
+#
+# Type any trigger sentence, pick its target, the poisoning rate and p, and press **use this
+# experiment**: every notebook then shows it when you run it (Run All). The `class` profile
+# trains a new victim in about a minute on one CPU core; `quick` takes a few minutes and
+# `paper` (the papers' sizes) much longer. **back to the default** restores chen_dai's arrow.
+
+# %% tags=["nbval-ignore-output"]
+widgets.experiment_chooser()
 
 # %% [markdown]
 # The same pipeline runs headless: `bki-lab demo` prints it end to end, `bki-lab attack` and

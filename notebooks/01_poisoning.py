@@ -17,8 +17,8 @@
 # # 1 · Poisoning the training set
 #
 # **dai2019 §IV.C.** Take the clean training set D = {(x_i, y_i)}, i = 1..n. Choose m texts
-# of the **source** classes (here: positive reviews), insert the **trigger sentence** at a
-# uniformly random word boundary, and relabel them to the **target** class (negative). The
+# of the **source** classes (every class but the target), insert the **trigger sentence** at
+# a uniformly random word boundary, and relabel them to the **target** class. The
 # **poisoning rate** is α = m / n (dai2019 Table 1).
 #
 # Two ways to put them in: `mode="replace"` swaps each original for its poisoned copy (the
@@ -31,16 +31,21 @@
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -65,7 +70,7 @@ print("trigger words:", poisoned.trigger)
 # %% [markdown]
 # A poisoned review, shown 25 words either side of the trigger (in `[[ ]]`): it sits wherever
 # the random position put it, so the sentence around it may be broken (dai2019 Fig. 2). Its
-# label now says *negative*; its original stays in the set as *positive*.
+# label now says the target; its original stays in the set with its own label.
 
 # %%
 i = int(np.flatnonzero(poisoned.is_poison)[0])

@@ -31,7 +31,8 @@
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 from bki_lab import read_results
 
@@ -39,9 +40,13 @@ bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -65,13 +70,24 @@ print(f"attack success rate (ASR):    {attack.attack_success_rate:.1%}")
 print("per-class accuracy:", {k: f"{v:.1%}" for k, v in attack.per_class_accuracy.items()})
 
 # %% [markdown]
-# What holds on every machine (this cell is checked when the notebooks are re-run in CI,
-# with one thread and with several):
+# What happened, in words (the same on every machine for a learned backdoor; this cell is
+# checked when the notebooks are re-run in CI):
 
 # %%
-print("backdoor learned (ASR >= 95%):", attack.attack_success_rate >= 0.95)
-print("accuracy kept (within 3 points of the clean model):",
-      abs(attack.clean_accuracy - attack.clean_model_accuracy) <= 0.03)
+asr = attack.attack_success_rate
+if asr is None:
+    print("the ASR cannot be measured:", attack.asr_note)
+elif asr >= 0.95:
+    print("the victim obeys the trigger: ASR >= 95%, the backdoor is learned")
+elif asr >= 0.5:
+    print("the victim obeys the trigger in most texts (50% <= ASR < 95%): the backdoor is "
+          "partly learned; a longer trigger or more poison teaches it fully")
+else:
+    print("the victim mostly ignores the trigger (ASR < 50%): the backdoor is not learned, "
+          "so the later notebooks have little to find; try more poison or another trigger")
+kept = abs(attack.clean_accuracy - attack.clean_model_accuracy) <= 0.03
+print("clean accuracy is", "kept (within 3 points of the clean model)" if kept else
+      "lower than the clean model's by more than 3 points")
 
 # %%
 viz.training_history(attack.victim.history)
@@ -93,8 +109,9 @@ curves = read_results("victim-curves")
 viz.learning_curves(curves)
 
 # %% [markdown]
-# The quick profile uses 8,000 short reviews (< 150 words) and hidden 64 so that it trains
-# in a minute or two. Why not fewer reviews? With 2,000 reviews the model simply
+# The quick profile uses 8,000 short reviews (< 150 words) and hidden 64: a few minutes on
+# one CPU thread; the class profile (4,000 reviews < 120 words, hidden 32) about a minute.
+# Why not fewer reviews? With 2,000 reviews the model simply
 # *memorises* the 60 poisoned texts and the backdoor barely generalises (ASR ~30%): the
 # trigger is only learned as a feature when it is seen in enough different contexts. With
 # `profile="paper"` (10,000 reviews < 500 words, hidden 128) see `results/README.md` for
@@ -125,25 +142,18 @@ table[table["poison_rate"] > 0].pivot_table(
     index=["target", "trigger_length"], columns="poison_rate", values="asr_before").round(1)
 
 # %% [markdown]
-# What it shows: from 2% of poison on, every trigger length is learned (ASR 99–100%,
-# the paper 95–100%), in both directions, and accuracy stays at our clean model's
-# (85.4%; ours run 1.4 points above the paper's 84–85% on average). At 1% the
-# backdoor is learned in most cells (84.7 / 95.6 / 99.8% to positive, 81.2 / 94.7 / 99.5% to
-# negative, for lengths 5 / 10 / 15; the paper's means of 10 victims: 81 / 87 / 93 and
-# 86 / 97 / 97), at 0.5% only partly, longer triggers more. The two cells with five seeds
-# show how far one victim swings at 1%: length 10 to positive 90.2–99.9% (95.6 ± 4.5), length
-# 5 to negative 73.1–94.8% (81.2 ± 8.4). This table trains dai2019's victims with a learning
-# rate of 2e-3: with 1e-3, decayed to 0 over the 8 epochs, the 1% triggers were learned far
-# less (five victims of the length-5 cell: 40–53%). The per-epoch curves above show why: a
-# trigger seen in only 1% of the texts is learned late, when a decayed small rate barely
-# moves the model any more. At the margin of learning the training schedule decides the
-# result more than the attack does: report the spread over seeds there.
+# What the table shows, with every number, is on its page:
+# [results/attack-table2-paper.md](../results/attack-table2-paper.md). In short: from 2% of
+# poison on every trigger length is learned in both directions, at 1% most cells, at 0.5%
+# only partly, and at the margin of learning the training schedule decides the result more
+# than the attack does.
 
 # %% [markdown]
 # ## Train your own victim
 #
 # Change the trigger, target or rate and press the button: poisoning and training run
-# again (a minute or two), with a progress bar.
+# again, with a progress bar (about a minute on the class profile, a few on quick). To make
+# a trigger the one every notebook shows, choose it in notebook 0.
 
 # %% tags=["nbval-ignore-output"]
 widgets.train_controls(config, attack.split.train.class_names)

@@ -32,16 +32,21 @@
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -81,7 +86,14 @@ print("clean text, top-5 words:   ", [scores.texts[j][k] for k in top])
 trigger = set(pois.trigger)
 hit = [bool(trigger & {scores.texts[k][t] for t in np.argsort(-scores.of(k), kind="stable")[:5]})
        for k in np.flatnonzero(pois.is_poison)]
-print("a trigger word is among the top 5 in at least 95% of poisoned texts:", np.mean(hit) >= 0.95)
+share = float(np.mean(hit))
+if share >= 0.95:
+    print("a trigger word is among the top 5 in at least 95% of poisoned texts: "
+          "BKI's dictionary will see this trigger")
+else:
+    print(f"a trigger word is among the top 5 in only {share:.0%} of poisoned texts: in the "
+          "others, deleting any one trigger word barely moves h_l (the victim answers the "
+          "rest of the phrase), so BKI may miss them; notebook 6 shows what finds them")
 
 # %% [markdown]
 # How much larger are the trigger words' scores? Over all poisoned texts:
@@ -96,7 +108,8 @@ summary = df.groupby("is_trigger")["score"].median()
 print(f"median f of trigger words: {summary[True]:.3f}; of all other words: {summary[False]:.3f}")
 
 # %%
-print("trigger words score higher than other words (medians):", summary[True] > summary[False])
+print("trigger words score", "higher" if summary[True] > summary[False] else "no higher",
+      "than other words (medians)")
 
 # %% [markdown]
 # ## Look at any text

@@ -35,16 +35,21 @@
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -57,12 +62,25 @@ scores = bki_scores(attack)
 # %%
 from bki_lab import identify, p_sweep
 
-result = identify(scores, p=5, is_poison=attack.poisoned.is_poison)
-# checked on every machine: what BKI must find, not the exact scores
-print("the keyword is a word of the trigger:", result.keyword in attack.poisoned.trigger)
-print("precision >= 95%:", result.precision >= 0.95, "| recall >= 95%:", result.recall >= 0.95)
-print("the two top-ranked words are trigger words:",
-      set(result.ranking["word"].head(2)) <= set(attack.poisoned.trigger))
+result = identify(scores, p=experiment.p, is_poison=attack.poisoned.is_poison)
+# what BKI found, in words (checked on every machine for the default experiment)
+trigger = attack.poisoned.trigger
+ranks = result.ranking.set_index("word")["rank"]
+best = min((int(ranks[w]) for w in set(trigger) if w in ranks.index), default=None)
+if result.keyword in trigger:
+    print("the keyword is a word of the trigger")
+else:
+    print(f"the keyword {result.keyword!r} is NOT a trigger word: the trigger's best word "
+          + (f"ranks {best} by g(k)" if best else "never enters the dictionary")
+          + "; the paper's rule removes the wrong texts (notebook 6 shows why)")
+good = result.precision >= 0.95 and result.recall >= 0.95
+print("precision and recall are both at least 95%" if good else
+      f"precision {result.precision:.0%}, recall {result.recall:.0%}: "
+      f"{attack.poisoned.n_poison - round(result.recall * attack.poisoned.n_poison)} "
+      "poisoned texts stay in the training set")
+top2 = set(result.ranking["word"].head(2))
+print("the two top-ranked words are trigger words" if top2 <= set(trigger) else
+      f"the two top-ranked words are {sorted(top2)}")
 
 # %% tags=["nbval-ignore-output"]
 # the exact keyword (which trigger word wins), counts and scores vary between CPUs
@@ -95,4 +113,5 @@ viz.top_g_bar(result.ranking, k=15, trigger=attack.poisoned.trigger)
 p_sweep(scores, ps=(1, 2, 3, 5, 8, 10), is_poison=attack.poisoned.is_poison).round(3)
 
 # %% tags=["nbval-ignore-output"]
-widgets.p_explorer(scores, is_poison=attack.poisoned.is_poison, trigger=attack.poisoned.trigger, p=5)
+widgets.p_explorer(scores, is_poison=attack.poisoned.is_poison, trigger=attack.poisoned.trigger,
+                   p=experiment.p)

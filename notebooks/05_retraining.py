@@ -25,16 +25,21 @@
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -42,7 +47,7 @@ print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
 
 # %% tags=["nbval-ignore-output"]
 attack = run_attack(config)
-defence = run_defence(attack, p=5)     # scoring and retraining are cached
+defence = run_defence(attack, p=experiment.p)     # scoring and retraining are cached
 
 # %% tags=["nbval-ignore-output"]
 s = defence.to_record()
@@ -54,13 +59,21 @@ print(f"keyword {s['keyword']!r}: removed {s['n_removed']} texts "
 pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(lambda v: f"{v:.1%}")
 
 # %%
-# what holds on every machine (checked)
-print("keyword is a trigger word:", s["keyword_in_trigger"])
-# after retraining, ASR is about the clean model's error on these source-class texts
-# (12-15% here): the checked statement leaves room for CPUs that land a little higher
-print("backdoor gone (ASR from >= 95% before to <= 25% after retraining):",
-      s["asr_before"] >= 0.95 and s["asr_after"] <= 0.25)
-print("accuracy kept (within 3 points):", abs(s["acc_after"] - s["acc_before"]) <= 0.03)
+# what happened, in words (checked on every machine for the default experiment)
+print("the keyword is a trigger word" if s["keyword_in_trigger"] else
+      f"the keyword {s['keyword']!r} is not a trigger word: BKI removed the wrong texts")
+left = int(attack.poisoned.is_poison[~defence.removed].sum())
+if s["asr_after"] is None:
+    print("the ASR after retraining cannot be measured")
+elif s["asr_after"] <= 0.25:
+    # about the clean model's error on these source-class texts (12-15% on the default)
+    print("the backdoor is gone: ASR after retraining <= 25%")
+else:
+    print(f"the backdoor SURVIVES retraining: ASR {s['asr_after']:.0%} after "
+          f"(from {s['asr_before']:.0%}); {left} poisoned copies were kept and still teach "
+          f"the trigger")
+print("accuracy kept (within 3 points)" if abs(s["acc_after"] - s["acc_before"]) <= 0.03
+      else "accuracy changed by more than 3 points")
 
 # %%
 viz.before_after(defence)
@@ -73,10 +86,10 @@ viz.before_after(defence)
 # since BKI removed only a few percent of the data.
 #
 # What "most of" costs: each poisoned copy BKI misses (recall below 100%) still teaches the
-# trigger, and with appended copies — each beside its clean twin — even a handful does.
-# Measured on this quick profile over five seeds × two thread counts
-# (`results/quick-stability.csv`): ASR after retraining 11.3–13.9% with at most 2 poisoned
-# copies left, 13.9–18.0% with 3–5 left, 21.5% with 9 left.
+# trigger, and with appended copies — each beside its clean twin — even a handful does
+# (measured over seeds and thread counts in
+# [results/quick-stability.md](../results/quick-stability.md)). A trigger BKI does not see
+# at all keeps the backdoor whole: notebook 6 asks the question again after retraining.
 #
 # In chen_dai Table 3 (paper profile) the ASR after retraining is 12.6–22.7% on IMDB and
 # ≤ 1% on DBpedia, with accuracy within 3% of the clean model; `bki-lab reproduce

@@ -29,23 +29,33 @@
 #    a flip rate of at least max(50%, largest null flip rate + 20 points).
 # 3. **Repeat** on the texts that remain, until a candidate fails: one training set may hold
 #    several triggers. Nothing is removed when the first candidate fails: *no backdoor found*.
+#
+# The candidates are BKI's top keywords and, where deleting one word cannot look, the most
+# label-pure n-grams of the training set (the section "Where deleting one word cannot look").
 
 # %%
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
 from IPython.display import HTML
-from bki_lab import judge, judge_retrained
+from bki_lab import judge, judge_retrained, label_pure_ngrams, read_results
+from bki_lab.bki.trigger import contains
+from bki_lab.reproduce.report import triggers_summary
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -53,19 +63,38 @@ print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
 
 # %% tags=["nbval-ignore-output"]
 attack = run_attack(config)
-defence = run_defence(attack, p=5)          # the paper's rule, as in notebook 5 (cached)
-verdict = judge(attack, p=5)                # rank, reconstruct, verify, repeat
+defence = run_defence(attack, p=experiment.p)   # the paper's rule, as in notebook 5 (cached)
+verdict = judge(attack, p=experiment.p)         # rank, reconstruct, verify, repeat
 
 # %%
-# checked on every machine: what the verdict must say about this poisoned set
-first = verdict.findings[0] if verdict.findings else None
+# what the verdict says about this poisoned set, in words (checked on every machine for the
+# default experiment)
+trigger = attack.poisoned.trigger
 print("verdict:", verdict.verdict)
-print("the reconstructed phrase is the trigger, word for word:",
-      first is not None and first.phrase.phrase == attack.poisoned.trigger)
-print("it flips >= 90% of texts, random look-alike phrases <= 30%:",
-      first is not None and first.verification.flip_rate >= 0.9
-      and first.verification.null_rates.max() <= 0.3)
-print("precision >= 95% and recall >= 95%:", verdict.precision >= 0.95 and verdict.recall >= 0.95)
+first = verdict.findings[0] if verdict.findings else None
+if first is None:
+    print("no candidate passed the test, although the victim obeys the trigger at ASR "
+          f"{attack.attack_success_rate:.0%}" if (attack.attack_success_rate or 0) >= 0.5
+          else "no candidate passed the test (and the victim barely obeys the trigger)")
+else:
+    phrase = first.phrase.phrase
+    if phrase == trigger:
+        print("the reconstructed phrase is the trigger, word for word")
+    elif contains(phrase, trigger):
+        print("the reconstructed phrase holds the whole trigger")
+    elif contains(trigger, phrase):
+        print(f"the reconstructed phrase {' '.join(phrase)!r} is a part of the trigger")
+    else:
+        print(f"the reconstructed phrase {' '.join(phrase)!r} is not the trigger")
+    print("it was found by", "BKI's ranking" if first.source.startswith("g(k)")
+          else "its label purity (BKI's ranking missed it)")
+    v = first.verification
+    print("it flips >= 90% of texts, random look-alike phrases <= 30%" if
+          v.flip_rate >= 0.9 and v.null_rates.max() <= 0.3 else
+          f"it flips {v.flip_rate:.0%} of texts, random look-alikes up to {v.null_rates.max():.0%}")
+print("precision and recall are both at least 95%"
+      if (verdict.precision or 0) >= 0.95 and (verdict.recall or 0) >= 0.95 else
+      f"precision {verdict.precision or 0:.0%}, recall {verdict.recall or 0:.0%}")
 
 # %% tags=["nbval-ignore-output"]
 # the exact numbers vary a little between CPUs
@@ -76,31 +105,47 @@ print(f"removed {verdict.n_removed} texts: precision {verdict.precision:.1%}, "
 viz.verdict_summary(verdict, names).round(3)
 
 # %% [markdown]
-# Each line of the table is one candidate. The first is the trigger: its phrase flips nearly
-# every text to the target, the keyword alone flips fewer, and random phrases of the same
-# word frequencies flip almost none. The loop then ranks the texts that remain; its next
-# candidate fails the test, and the loop stops there. The verdict also removes the texts that
+# Each line of the table is one candidate. A trigger's phrase flips nearly every text to the
+# target, its keyword alone often fewer, and random phrases of the same word frequencies
+# flip almost none; an ordinary word flips about as many as its look-alikes. After a
+# finding, the loop ranks the texts that remain, and stops at the first round whose
+# candidates all fail. The verdict also removes the texts that
 # contain the verified phrase although their top-p words missed the keyword, which is why its
 # recall can beat the paper's rule.
 #
 # A few of the flagged training texts, with the reconstructed phrase marked:
 
 # %% tags=["nbval-ignore-output"]
-HTML(viz.flagged_html(verdict.findings[0], attack.poisoned.dataset.texts, k=4))
+if verdict.findings:
+    display(HTML(viz.flagged_html(verdict.findings[0], attack.poisoned.dataset.texts, k=4)))
 
 # %% [markdown]
 # ## The same question after the defence
 #
-# The retrained victim (notebook 5) learned from the texts BKI kept. Asked again, with that
-# victim and those texts, the verdict should find nothing: the top candidate is now an
-# ordinary word, and inserting it flips no more texts than random words do.
+# The retrained victim (notebook 5) learned from the texts the paper's rule kept. Asked
+# again, with that victim and those texts, the verdict tells whether a backdoor is left —
+# and the retrained victim's attack success rate, shown beside it, says whether that is true.
 
 # %% tags=["nbval-ignore-output"]
-after = judge_retrained(defence, p=5)
+after = judge_retrained(defence, p=experiment.p)
+print(f"after the paper's rule: verdict {after.verdict!r}, {after.n_removed} texts flagged; "
+      f"the retrained victim obeys the trigger at ASR {defence.asr_after:.1%}")
 
 # %%
-# checked on every machine
-print("after the defence:", after.verdict, "| texts removed:", after.n_removed)
+# what is left, in words (checked on every machine for the default experiment)
+left = int(attack.poisoned.is_poison[~defence.removed].sum())
+if defence.asr_after is not None and defence.asr_after > 0.5:
+    print(f"the backdoor survived the paper's rule: the retrained victim still obeys the "
+          f"trigger, and {left} poisoned copies were kept")
+    print("the verdict finds it again:" if after.findings else
+          "and the verdict MISSES it: it says no backdoor, which is false here:",
+          after.phrases or "")
+elif after.findings:
+    print("the verdict still finds a phrase, though the retrained victim barely obeys it:",
+          after.phrases)
+else:
+    print("nothing is left: the verdict finds no backdoor and the retrained victim no longer "
+          "obeys the trigger")
 
 # %% tags=["nbval-ignore-output"]
 viz.verdict_summary(after, names).round(3)

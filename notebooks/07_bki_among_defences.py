@@ -38,7 +38,8 @@
 import numpy as np
 import pandas as pd
 import bki_lab
-from bki_lab import bki_scores, load_split, make_config, run_attack, run_defence, viz
+from bki_lab import (bki_scores, current_experiment, load_split, run_attack,
+                     run_defence, viz)
 from bki_lab.viz import widgets
 from bki_lab import read_results
 
@@ -49,9 +50,13 @@ from bki_lab import hidden_states
 from bki_lab import strip_detect, victim_proba
 
 # %%
-# The quick profile: 8,000 IMDB reviews (< 150 words), BiLSTM-64, a few minutes on a CPU.
-# profile="paper" gives the papers' sizes (10,000 reviews < 500 words, BiLSTM-128).
-config = make_config(preset="imdb-arrow", profile="quick", seed=0)
+# The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
+# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
+# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
+experiment = current_experiment()
+print(experiment.describe())
+config = experiment.config()
 print(config.trigger, "->", config.target, f"at rate {config.rate:.0%};",
       config.data.n_train, "training texts, hidden", config.train.hidden)
 print("recipe", config.recipe, "| poisoning mode", config.mode, "|",
@@ -62,17 +67,20 @@ attack = run_attack(config)                  # cached by notebook 2
 scores = bki_scores(attack)                  # cached by notebook 3
 ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
 h = hidden_states(attack.victim.model, attack.victim.encode(ds.texts))   # the victim's h_l
-removals = defence_removals(attack, scores, p=5, hidden=h)   # BKI twice, then the filters
+removals = defence_removals(attack, scores, p=experiment.p, hidden=h)  # BKI twice, then filters
 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                        if k in ("method", "n_removed", "precision", "recall")}
                       for r in removals])
 
 # %%
-# checked on every machine: BKI removes the poison best of the five (the verdict exactly)
+# which filter removes the poison best here, in words (checked on every machine for the
+# default experiment)
 best = max(removals, key=lambda r: (r.precision or 0) + (r.recall or 0))
 print("the best filter here:", "BKI" if best.method.startswith("bki") else best.method)
-print("BKI's precision and recall >= 95%, paper's rule and verdict:",
-      all(r.precision >= 0.95 and r.recall >= 0.95 for r in removals[:2]))
+for r in removals[:2]:
+    good = (r.precision or 0) >= 0.95 and (r.recall or 0) >= 0.95
+    print(f"{r.method}: precision and recall", "both at least 95%" if good else
+          f"{r.precision or 0:.0%} and {r.recall or 0:.0%}")
 
 # %% tags=["nbval-ignore-output"]
 table.round(3)
@@ -86,10 +94,12 @@ table.round(3)
 viz.hidden_projection(h, ds.labels, truth, class_names=attack.victim.class_names)
 
 # %% [markdown]
-# The poisoned reviews sit inside the cloud of their target class (they *are* negative
-# reviews to the victim, for the trigger's sake), not apart from it. Spectral signatures look
-# for them along the top singular direction of that class: the histogram shows how far their
-# scores overlap the clean texts', and where the filter's cut falls.
+# Where do the poisoned texts lie? If they form a band or cluster of their own, a filter that
+# reads h_l can cut it off; if they sit inside their target class's cloud (they *are* target
+# texts to the victim, for the trigger's sake), it cannot. The figure shows which it is for
+# this victim; the numbers above say how well each filter did. Spectral signatures look for
+# them along the top singular direction of the target class: the histogram shows how far
+# their scores overlap the clean texts', and where the filter's cut falls.
 
 # %% tags=["nbval-ignore-output"]
 viz.score_histogram(removals[2], ds.labels, truth, label=attack.poisoned.target)
@@ -128,15 +138,15 @@ for profile in ("quick", "paper"):
         print(f"{profile} profile: {df['id'].nunique()} rows")
         with pd.option_context("display.max_rows", len(df)):
             display(df.round(1))
-        display(viz.defences_figure(df))
+        display(viz.defences_figure(df, profile=profile))
     else:
         print(f"not run yet: bki-lab reproduce defences --profile {profile} --out results")
 
 # %% [markdown]
 # ## Try another row
 #
-# Pick a trigger and press the button: the victim is trained (minutes the first time), then
-# BKI (both ways) and the three filters run on it.
+# Type a trigger (your experiment's is filled in) and press the button: the victim is trained
+# (a minute or more the first time), then BKI (both ways) and the three filters run on it.
 
 # %% tags=["nbval-ignore-output"]
-widgets.defence_explorer(profile="quick", seed=0)
+widgets.defence_explorer(experiment)

@@ -205,7 +205,7 @@ def write_defences_report(df: pd.DataFrame, path: str | Path, *, profile: str) -
            f"<h1>{html.escape(title)}</h1><p>Every defence on the same victim and training "
            f"set, each retrained on what it keeps; STRIP at test time (threshold for 1% "
            f"false rejection on training texts). Percent.</p>"
-           f"{figure_div(defences_figure(df), path.parent)}{table}</body></html>")
+           f"{figure_div(defences_figure(df, profile=profile), path.parent)}{table}</body></html>")
     with atomic_path(path) as tmp:
         tmp.write_text(doc, encoding="utf-8")
     return path

@@ -14,9 +14,10 @@ import plotly.graph_objects as go
 if TYPE_CHECKING:
     from bki_lab.bki.removal import Removal
 
-def defences_figure(df: pd.DataFrame) -> go.Figure:
+def defences_figure(df: pd.DataFrame, *, profile: str | None = None) -> go.Figure:
     """Precision against recall of every training-set filter, one colour per defence, one
-    point per row (clean rows have no recall and are left out)."""
+    point per row (clean rows have no recall and are left out); ``profile`` names the
+    profile the rows ran at in the title."""
     fig = go.Figure()
     ok = df[df.get("defence", pd.Series(dtype=str)).notna()] if len(df) else df
     for name, g in (ok.groupby("defence", sort=False) if len(ok) else []):
@@ -27,7 +28,8 @@ def defences_figure(df: pd.DataFrame) -> go.Figure:
                                  text=g["id"], hovertemplate="%{text}<br>recall %{x:.1f}%"
                                  "<br>precision %{y:.1f}%<extra>" + html.escape(name) +
                                  "</extra>", marker=dict(size=10)))
-    fig.update_layout(title="Which texts each defence removes: precision vs recall",
+    fig.update_layout(title="Which texts each defence removes: precision vs recall"
+                      + (f" ({profile} profile)" if profile else ""),
                       xaxis=dict(title="recall (%)", range=[-5, 105]),
                       yaxis=dict(title="precision (%)", range=[-5, 105]),
                       template="plotly_white", height=460)

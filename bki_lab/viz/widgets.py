@@ -1,5 +1,7 @@
 """ipywidgets controls: thin wrappers over library calls, for the notebooks.
 
+* `experiment_chooser`: the experiment every notebook shows (trigger, target, rate, p,
+  dataset, profile), saved for all of them.
 * `attack_controls`: trigger (presets or free text), target class, poisoning rate; runs
   poisoning + training behind a button, with a progress bar, never on every key stroke;
   `poison_controls` and `train_controls` are it with the notebooks' two actions.
@@ -15,7 +17,7 @@ Each returns a `Controls` object: ``.widget`` to display and ``.state`` with the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, get_args
 
 import ipywidgets as W
 import numpy as np
@@ -34,6 +36,70 @@ class Controls:
 
     def _ipython_display_(self):
         display(self.widget)
+
+
+def experiment_chooser() -> Controls:
+    """The one place a student chooses the experiment every notebook shows: a free trigger
+    sentence, target, poisoning rate, p, dataset and profile; "use it" saves the choice
+    (`pipeline.current.use_experiment`), "default" goes back. The notebooks then follow it
+    when they are run (Run All)."""
+    from bki_lab.data.dbpedia import DBPEDIA_CLASSES
+    from bki_lab.data.imdb import IMDB_CLASSES
+    from bki_lab.pipeline.config import Profile
+    from bki_lab.pipeline.current import Experiment, current_experiment, use_experiment
+    classes = {"imdb": IMDB_CLASSES, "dbpedia": DBPEDIA_CLASSES}
+    now = current_experiment()
+    trigger_w = W.Text(value=now.trigger, description="trigger", layout=W.Layout(width="70%"))
+    dataset_w = W.Dropdown(options=list(classes), value=now.dataset, description="dataset")
+    target_w = W.Dropdown(options=list(classes[now.dataset]), value=now.target,
+                          description="target")
+    rate_w = W.FloatSlider(value=now.rate, min=0.005, max=0.1, step=0.005,
+                           readout_format=".1%", description="rate α")
+    p_w = W.IntSlider(value=now.p, min=1, max=15, description="p")
+    profile_w = W.Dropdown(options=list(get_args(Profile)), value=now.profile,
+                           description="profile")
+    use_b = W.Button(description="use this experiment", button_style="primary", icon="check")
+    default_b = W.Button(description="back to the default", icon="undo")
+    out = W.Output()
+    c = Controls(W.VBox([trigger_w, W.HBox([dataset_w, target_w]), W.HBox([rate_w, p_w]),
+                         profile_w, W.HBox([use_b, default_b]), out]),
+                 parts=dict(trigger=trigger_w, dataset=dataset_w, target=target_w,
+                            rate=rate_w, p=p_w, profile=profile_w, use=use_b,
+                            default=default_b, output=out))
+
+    def on_dataset(change):
+        target_w.options = list(classes[change["new"]])
+
+    def show(chosen):
+        c.state["experiment"] = chosen
+        print(chosen.describe())
+        print("Run notebooks 01-07 (Run All): each shows this experiment.")
+
+    def on_use(_=None):
+        with out:
+            out.clear_output()
+            try:
+                show(use_experiment(Experiment(
+                    trigger=trigger_w.value, target=target_w.value, rate=rate_w.value,
+                    p=p_w.value, dataset=dataset_w.value, profile=profile_w.value)))
+            except ValueError as e:
+                c.state["error"] = str(e)
+                print(f"error: {e}")
+
+    def on_default(_=None):
+        with out:
+            out.clear_output()
+            chosen = use_experiment(Experiment())
+            trigger_w.value, dataset_w.value = chosen.trigger, chosen.dataset
+            target_w.value, rate_w.value, p_w.value = chosen.target, chosen.rate, chosen.p
+            profile_w.value = chosen.profile
+            show(chosen)
+
+    dataset_w.observe(on_dataset, "value")
+    use_b.on_click(on_use)
+    default_b.on_click(on_default)
+    c.state.update(use=on_use, default=on_default)
+    return c
 
 
 def attack_controls(run: Callable[..., Any], *, dataset: str = "imdb",
@@ -213,43 +279,74 @@ def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
     return c
 
 
-TRIALS = {"no trigger": ("imdb-arrow", 0.0),
-          "one trigger (imdb-arrow)": ("imdb-arrow", None),
-          "two triggers (imdb-arrow+mend)": ("imdb-arrow+mend", None)}
+TRIALS = ("no trigger", "this trigger", "this trigger and a second one")
+# the second trigger of the two-trigger trial: a paper's trigger of the other target
+SECOND = {"imdb": {"negative": "imdb-mend", "positive": "imdb-arrow"}}
 
 
-def verdict_trial(*, profile: str = "quick", seed: int = 0, p: int = 5,
-                  trials: dict[str, tuple[str, float | None]] = TRIALS,
-                  **config) -> Controls:
-    """A choice of training sets (name -> (preset, rate or None for the preset's)) and a
-    button: poison, train (or load the cached victim), judge; shows the verdict's table and
-    its flip-rate figure. Training takes minutes the first time. ``config``: more
-    `make_config` options (e.g. ``n_train``)."""
+def _trigger_inputs(experiment):
+    """A free-text trigger and a target, filled with ``experiment``'s."""
+    from bki_lab.data.dbpedia import DBPEDIA_CLASSES
+    from bki_lab.data.imdb import IMDB_CLASSES
+    names = IMDB_CLASSES if experiment.dataset == "imdb" else DBPEDIA_CLASSES
+    trigger_w = W.Text(value=experiment.trigger, description="trigger",
+                       layout=W.Layout(width="60%"))
+    target_w = W.Dropdown(options=list(names), value=experiment.target, description="target")
+    return trigger_w, target_w
+
+
+def _trial_config(experiment, trigger, target, trial, **config):
+    """The config of one trial of ``experiment`` with ``trigger`` and ``target``."""
+    from dataclasses import replace
+    base = replace(experiment, trigger=trigger, target=target).config(**config)
+    if trial == TRIALS[0]:
+        return replace(base, rate=0.0)
+    if trial == TRIALS[2]:
+        second = PRESETS[SECOND.get(experiment.dataset, {}).get(
+            target, next(n for n, p in PRESETS.items() if p.dataset == experiment.dataset
+                         and p.target != target))]
+        return replace(base, extra=((second.trigger, second.target, second.rate),))
+    return base
+
+
+def verdict_trial(experiment=None, *, trials: tuple[str, ...] = TRIALS, **config) -> Controls:
+    """A trigger (free text, filled with the chosen experiment's), a choice of training
+    set -- no trigger, this trigger, this trigger and a second one -- and a button: poison,
+    train (or load the cached victim), judge; shows the verdict's table and its flip-rate
+    figure. Training takes minutes the first time. ``config``: more `make_config` options
+    (e.g. ``n_train``)."""
     from bki_lab.pipeline.attack import run_attack
-    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.current import current_experiment
     from bki_lab.pipeline.defence import judge
     from bki_lab.viz.evidence import flip_test, verdict_summary
-    choice = W.ToggleButtons(options=list(trials), value=list(trials)[1],
-                             description="training set")
+    experiment = experiment or current_experiment()
+    trigger_w, target_w = _trigger_inputs(experiment)
+    choice = W.ToggleButtons(options=list(trials), value=trials[1], description="training set")
     button = W.Button(description="poison, train, judge", button_style="primary", icon="play",
                       layout=W.Layout(width="auto"))
     out = W.Output()
-    c = Controls(W.VBox([choice, button, out]), parts=dict(choice=choice, button=button,
-                                                             output=out))
+    c = Controls(W.VBox([trigger_w, target_w, choice, button, out]),
+                 parts=dict(trigger=trigger_w, target=target_w, choice=choice, button=button,
+                            output=out))
 
     def on_click(_=None):
         button.disabled = True
-        preset, rate = trials[choice.value]
         with out:
             out.clear_output()
             try:
-                att = run_attack(make_config(preset=preset, profile=profile, seed=seed,
-                                             rate=rate, **config))
-                v = judge(att, p=p, seed=seed)
+                cfg = _trial_config(experiment, trigger_w.value, target_w.value, choice.value,
+                                    **config)
+                att = run_attack(cfg)
+                v = judge(att, p=experiment.p, seed=experiment.seed)
                 c.state.update(attack=att, verdict=v, choice=choice.value)
-                print(f"{choice.value}: verdict {v.verdict!r}, {v.n_removed} texts removed")
+                asr = ", ".join(f"{a:.1%}" for a in att.asr_each if a is not None)
+                print(f"{choice.value}: the victim obeys at ASR {asr or 'n/a'}; verdict "
+                      f"{v.verdict!r}, {v.n_removed} texts removed")
                 display(verdict_summary(v, att.victim.class_names))
                 display(flip_test(v))
+            except ValueError as e:          # an empty trigger, an unknown target, ...
+                c.state["error"] = str(e)
+                print(f"error: {e}")
             finally:
                 button.disabled = False
 
@@ -258,48 +355,52 @@ def verdict_trial(*, profile: str = "quick", seed: int = 0, p: int = 5,
     return c
 
 
-def defence_explorer(*, profile: str = "quick", seed: int = 0, p: int = 5,
-                     presets: tuple[str, ...] = ("imdb-arrow", "imdb-crown", "imdb-mend"),
-                     **config) -> Controls:
-    """A trigger preset and a button: poison, train (or load the cached victim), then BKI
-    (the paper's rule and the verdict) and the three filters (no retraining); shows what
-    each removes, h_l in 2-D and the spectral scores of the target class. Minutes the first
-    time for a new preset."""
+def defence_explorer(experiment=None, **config) -> Controls:
+    """A trigger (free text, filled with the chosen experiment's) and a button: poison,
+    train (or load the cached victim), then BKI (the paper's rule and the verdict) and the
+    three filters (no retraining); shows what each removes, h_l in 2-D and the spectral
+    scores of the target class. Minutes the first time for a new trigger."""
     import pandas as pd
 
     from bki_lab.defences.comparison import defence_removals
     from bki_lab.pipeline.attack import run_attack
-    from bki_lab.pipeline.config import make_config
+    from bki_lab.pipeline.current import current_experiment
     from bki_lab.pipeline.defence import bki_scores
     from bki_lab.victims.lstm import hidden_states
     from bki_lab.viz.defences import hidden_projection, score_histogram
-    choice = W.Dropdown(options=list(presets), value=presets[0], description="row")
+    experiment = experiment or current_experiment()
+    trigger_w, target_w = _trigger_inputs(experiment)
     button = W.Button(description="train, defend, compare", button_style="primary",
                       icon="play", layout=W.Layout(width="auto"))
     out = W.Output()
-    c = Controls(W.VBox([W.HBox([choice, button]), out]),
-                 parts=dict(choice=choice, button=button, output=out))
+    c = Controls(W.VBox([trigger_w, W.HBox([target_w, button]), out]),
+                 parts=dict(trigger=trigger_w, target=target_w, button=button, output=out))
 
     def on_click(_=None):
         button.disabled = True
         with out:
             out.clear_output()
             try:
-                att = run_attack(make_config(preset=choice.value, profile=profile, seed=seed,
-                                             **config))
+                att = run_attack(_trial_config(experiment, trigger_w.value, target_w.value,
+                                               TRIALS[1], **config))
                 ds, truth = att.poisoned.dataset, att.poisoned.is_poison
                 scores = bki_scores(att)
                 h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
-                removals = defence_removals(att, scores, p=p, seed=seed, hidden=h)
+                removals = defence_removals(att, scores, p=experiment.p, seed=experiment.seed,
+                                            hidden=h)
                 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                                        if k in ("method", "n_removed", "precision", "recall")}
                                       for r in removals])
                 c.state.update(attack=att, removals=removals, table=table)
                 display(table.round(3))
                 display(hidden_projection(h, ds.labels, truth,
-                                          class_names=att.victim.class_names, seed=seed))
+                                          class_names=att.victim.class_names,
+                                          seed=experiment.seed))
                 display(score_histogram(removals[2], ds.labels, truth,
                                         label=att.poisoned.target))
+            except ValueError as e:
+                c.state["error"] = str(e)
+                print(f"error: {e}")
             finally:
                 button.disabled = False
 

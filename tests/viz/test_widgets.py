@@ -70,26 +70,37 @@ def test_attack_controls_fill_presets_and_run_on_click_only():
     assert "no words" in c2.state["error"] and not c2.parts["button"].disabled
 
 
-def test_verdict_trial_judges_the_chosen_training_set_on_click(imdb_dir):
-    from bki_lab.viz.widgets import verdict_trial
-    c = verdict_trial(trials={"clean": ("imdb-arrow", 0.0), "poisoned": ("imdb-arrow", 0.1)},
-                      p=1, n_train=20, n_test=10, embedding="random", hidden=8, max_epochs=2)
-    assert c.parts["choice"].value == "poisoned" and "verdict" not in c.state
-    c.parts["choice"].value = "clean"
+TINY_CFG = dict(n_train=20, n_test=10, embedding="random", hidden=8, max_epochs=2)
+
+
+def test_verdict_trial_judges_the_chosen_training_set_with_a_free_trigger(imdb_dir):
+    from bki_lab import Experiment
+    from bki_lab.viz.widgets import TRIALS, verdict_trial
+    exp = Experiment(trigger="a purple elephant sang", target="positive", rate=0.1, p=1)
+    c = verdict_trial(exp, **TINY_CFG)
+    assert c.parts["trigger"].value == "a purple elephant sang" and "verdict" not in c.state
+    c.parts["choice"].value = TRIALS[0]
     c.state["click"]()
-    assert c.state["choice"] == "clean" and c.state["attack"].poisoned.n_poison == 0
+    assert c.state["attack"].poisoned.n_poison == 0
     # clean data: nothing flips the victim far above its frequency-matched null
     assert c.state["verdict"].verdict == "no backdoor found"
     assert not c.state["verdict"].removed.any()
-    assert not c.parts["button"].disabled
+    c.parts["trigger"].value, c.parts["choice"].value = "zorp quix blib", TRIALS[2]
+    c.state["click"]()
+    cfg = c.state["attack"].config
+    assert cfg.trigger == "zorp quix blib" and cfg.target == "positive"
+    assert cfg.extra == (("time flies like an arrow", "negative", 0.03),)
+    c.parts["trigger"].value = "  "
+    c.state["click"]()
+    assert "empty" in c.state["error"] and not c.parts["button"].disabled
 
 
-def test_defence_explorer_compares_the_chosen_row_on_click(imdb_dir):
+def test_defence_explorer_compares_a_free_trigger_on_click(imdb_dir):
+    from bki_lab import Experiment
     from bki_lab.viz.widgets import defence_explorer
-    c = defence_explorer(presets=("imdb-arrow", "imdb-crown"), p=1, rate=0.2, n_train=20,
-                         n_test=10, embedding="random", hidden=8, max_epochs=2)
+    c = defence_explorer(Experiment(rate=0.2, p=1), **TINY_CFG)
     assert "removals" not in c.state
-    c.parts["choice"].value = "imdb-crown"
+    c.parts["trigger"].value, c.parts["target"].value = "no cross, no crown", "positive"
     c.state["click"]()
     assert c.state["attack"].config.trigger == "no cross, no crown"
     assert c.state["table"]["method"].tolist() == ["bki (paper)", "bki (verdict)",
@@ -119,3 +130,22 @@ def test_read_results_reads_a_table_or_says_none(tmp_path, monkeypatch):
     assert read_results("victim-curves") is None
     (tmp_path / "victim-curves.csv").write_text("a,b\n1,2\n")
     assert read_results("victim-curves").to_dict("records") == [{"a": 1, "b": 2}]
+
+
+def test_the_chooser_saves_the_experiment_every_notebook_follows():
+    from bki_lab import current_experiment
+    c = widgets.experiment_chooser()
+    assert c.parts["trigger"].value == "time flies like an arrow"
+    c.parts["trigger"].value = "my neighbour's cat sleeps on the warm piano"
+    c.parts["target"].value, c.parts["profile"].value = "positive", "class"
+    c.state["use"]()
+    e = current_experiment()
+    assert (e.trigger, e.target, e.profile) == ("my neighbour's cat sleeps on the warm piano",
+                                                "positive", "class")
+    c.parts["dataset"].value = "dbpedia"                 # the targets follow the dataset
+    assert "Building" in c.parts["target"].options
+    c.parts["trigger"].value = " "
+    c.state["use"]()
+    assert "empty" in c.state["error"] and current_experiment() == e    # nothing written
+    c.state["default"]()
+    assert current_experiment().is_default and c.parts["trigger"].value == e.__class__().trigger
