@@ -5,8 +5,10 @@
 #      a. the notebooks again from another empty cache: another floating-point path, the
 #         nearest check we have of "another CPU";
 #      b. the unit tests, then the real-browser test (JupyterLab + Chromium) on stage 1's
-#         warm cache; the browser test is skipped with a message when chromium or
-#         chromedriver is missing, unless REQUIRE_BROWSER=1.
+#         warm cache (skipped with a message when chromium or chromedriver is missing,
+#         unless REQUIRE_BROWSER=1), then the notebooks on a held-out experiment -- a
+#         trigger no notebook names, chosen with `bki-lab use`, class profile -- which must
+#         run without error (outputs differ: nbval-lax).
 # Extra arguments go to the unit tests' pytest run. Every run prints its slowest items.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,13 +43,20 @@ elif [ "${REQUIRE_BROWSER:-0}" = 1 ]; then
 else
   echo "browser test skipped: no chromium + chromedriver (apt-get install -y chromium chromium-driver)"
 fi
+heldout=0
+CACHE_HELDOUT="$(mktemp -d)"
+BKI_LAB_CACHE="$CACHE_HELDOUT" bki-lab use --trigger "my grandmother grows purple tomatoes every june" \
+  --target positive --rate 0.03 --profile class
+"${ONE[@]}" BKI_LAB_CACHE="$CACHE_HELDOUT" python -m pytest -q --nbval-lax -p no:cacheprovider \
+  --durations=4 notebooks || heldout=$?
 notebooks=0
 wait "$NBPID" || notebooks=$?
 trap - EXIT
 echo "-- the notebooks with one thread:"
 cat "$NBLOG"
-if [ "$unit" != 0 ] || [ "$browser" != 0 ] || [ "$notebooks" != 0 ]; then
-  echo "failed: unit tests exit $unit, browser test exit $browser, notebooks (1 thread) exit $notebooks" >&2
+if [ "$unit" != 0 ] || [ "$browser" != 0 ] || [ "$notebooks" != 0 ] || [ "$heldout" != 0 ]; then
+  echo "failed: unit tests exit $unit, browser test exit $browser, notebooks (1 thread) exit" \
+       "$notebooks, notebooks on a held-out experiment exit $heldout" >&2
   exit 1
 fi
 echo "all passed"

@@ -188,8 +188,9 @@ def run_trigger_row(row: Row, *, profile: str, seed: int, recipe: str = "bki-lab
     scores = bki_scores(att, show_progress=False, device=device)
     b = identify(scores, p=5, is_poison=truth)
     # the paper's rule retrained (unless it leaves fewer than two texts to train on)
+    # (a clean row needs no retraining: what the rule removes is its false alarm)
     paper = (run_defence(att, p=5, decide="paper", show_progress=False, device=device)
-             if (~b.removed).sum() >= 2 else None)
+             if poisoned and (~b.removed).sum() >= 2 else None)
     ranks = b.ranking.set_index("word")["rank"]
     best = min((int(ranks[w]) for w in set(words) if w in ranks.index), default=None)
     out.update(paper_keyword=b.keyword, best_trigger_rank=best if poisoned else None,

@@ -111,23 +111,22 @@ def triggers_rows(profile: str = "quick") -> list[Row]:
     from bki_lab.pipeline.attack import load_split
     from bki_lab.pipeline.config import make_config
     n_imdb, n_dbpedia, rate, clean_seeds = GENERATED.get(profile, GENERATED["quick"])
-    rows = []
-    for ds, n in (("imdb", n_imdb), ("dbpedia", n_dbpedia)):
+    # the named cases and the clean rows first: a run cut short has the false alarms
+    rows = [Row(rid, "triggers", None, ds, trigger, target, r, True, {}, seed=offset)
+            for rid, ds, trigger, target, r, offset, profiles in NAMED_TRIGGERS
+            if profile in profiles]
+    for ds in ("imdb", "dbpedia"):
+        first = next(p for p in PRESETS.values() if p.dataset == ds)
+        for s in range(clean_seeds):
+            rows.append(Row(f"{ds}-clean-seed{s}", "triggers", None, ds, first.trigger,
+                            first.target, 0.0, True, {}, seed=s))
+    for ds, n in (("dbpedia", n_dbpedia), ("imdb", n_imdb)):
         first = next(p for p in PRESETS.values() if p.dataset == ds)
         split = load_split(make_config(preset=first.name, profile=profile).data)
         for g in random_triggers(split.test.texts, split.train.class_names, n=n, rate=rate,
                                  dataset=ds, seed=0):
             rows.append(Row(f"{ds}-{g.name}", "triggers", None, ds, g.trigger, g.target,
                             rate, True, {}))
-    for rid, ds, trigger, target, r, offset, profiles in NAMED_TRIGGERS:
-        if profile in profiles:
-            rows.append(Row(rid, "triggers", None, ds, trigger, target, r, True, {},
-                            seed=offset))
-    for ds in ("imdb", "dbpedia"):
-        first = next(p for p in PRESETS.values() if p.dataset == ds)
-        for s in range(clean_seeds):
-            rows.append(Row(f"{ds}-clean-seed{s}", "triggers", None, ds, first.trigger,
-                            first.target, 0.0, True, {}, seed=s))
     return rows
 
 

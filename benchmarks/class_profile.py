@@ -1,0 +1,86 @@
+"""How long a new trigger takes on the class profile, stage by stage, from the button to the
+verdict -- and whether the victim learns it -- on trigger sentences nobody chose.
+
+    python benchmarks/class_profile.py --n 3 [--threads 1] [--profile class]
+
+For each of ``n`` triggers of 3-10 words (`random_triggers`, seed 0, random targets, rate
+3%), cut from the profile's test texts, the stages a notebook runs are timed from an empty
+cache: poisoning, training the victim, scoring every word + the dictionary (heatmaps and
+g(k)), retraining by the paper's rule, and the verdict. The table also gives each victim's
+clean accuracy and ASR; the last lines are the median seconds per stage and the cumulative
+times the lesson targets refer to (victim <= 60 s, dictionary <= 2 min, verdict <= 4 min).
+Compare the ratios between profiles (``--profile quick``), not the seconds, across
+machines.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+
+import pandas as pd
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3, help="triggers to time")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument("--profile", default="class")
+    args = ap.parse_args(argv)
+    os.environ["BKI_LAB_CACHE"] = tempfile.mkdtemp(prefix="bki-class-bench-")   # cold cache
+    import torch
+    torch.set_num_threads(args.threads)
+    import bki_lab as bl
+    from bki_lab.pipeline.defence import judge_retrained
+
+    base = bl.make_config(preset="imdb-arrow", profile=args.profile)
+    split = bl.load_split(base.data)
+    triggers = bl.random_triggers(split.test.texts, split.train.class_names, n=args.n,
+                                  rate=0.03, dataset="imdb", seed=0, min_words=3,
+                                  max_words=10)
+    rows = []
+    for g in triggers:
+        cfg = replace(base, trigger=g.trigger, target=g.target, rate=g.rate)
+        t = {}
+        t0 = time.perf_counter()
+        poisoned = bl.poison_dataset(split.train, trigger=cfg.trigger, target=cfg.target,
+                                     rate=cfg.rate, mode=cfg.mode, seed=cfg.seed)
+        t["poison"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        att = bl.run_attack(cfg, show_progress=False)
+        t["victim"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        scores = bl.bki_scores(att, show_progress=False)
+        bki = bl.identify(scores, p=5, is_poison=att.poisoned.is_poison)
+        t["scores + dictionary"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        d = bl.run_defence(att, p=5, show_progress=False)
+        t["retraining"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        v = bl.judge(att, p=5, show_progress=False)
+        after = judge_retrained(d, p=5, show_progress=False)
+        t["verdict (before and after)"] = time.perf_counter() - t0
+        rows.append({"trigger": g.trigger, "target": g.target, "n_poison": poisoned.n_poison,
+                     "acc": att.clean_accuracy, "asr": att.attack_success_rate,
+                     "keyword": bki.keyword, "verdict": v.verdict,
+                     "after": after.verdict, **{k: round(x, 1) for k, x in t.items()}})
+        print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
+    df = pd.DataFrame(rows)
+    stages = ["poison", "victim", "scores + dictionary", "retraining",
+              "verdict (before and after)"]
+    med = df[stages].median()
+    print(f"\n{args.profile} profile, {args.threads} torch thread(s), {len(df)} triggers:")
+    print(df.to_string(index=False))
+    print("\nmedian seconds per stage:", med.round(1).to_dict())
+    cum = med.cumsum()
+    print(f"cumulative (median): victim {cum['victim']:.0f} s, dictionary "
+          f"{cum['scores + dictionary']:.0f} s, verdict {cum.iloc[-1]:.0f} s")
+    print(f"ASR >= 95%: {int((df['asr'] >= 0.95).sum())} of {len(df)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
