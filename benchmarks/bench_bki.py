@@ -19,8 +19,8 @@ import time
 import numpy as np
 import torch
 
-from bki_lab.pipeline.config import make_config
-from bki_lab.pipeline.attack import run_attack
+from bki_lab import make_config
+from bki_lab import run_attack
 from bki_lab.victims.lstm import length_buckets
 from bki_lab.bki.scoring import default_rows, score_words
 

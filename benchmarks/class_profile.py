@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     import torch
     torch.set_num_threads(args.threads)
     import bki_lab as bl
-    from bki_lab.pipeline.defence import judge_retrained
+    from bki_lab import judge_retrained
 
     base = bl.make_config(preset="imdb-arrow", profile=args.profile)
     split = bl.load_split(base.data)

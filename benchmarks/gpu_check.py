@@ -22,13 +22,13 @@ import time
 import numpy as np
 import torch
 
-from bki_lab.bki.authors import score_spans
-from bki_lab.pipeline.config import make_config
+from bki_lab import score_spans
+from bki_lab import make_config
 from bki_lab.pipeline.attack import poisoned_split
-from bki_lab.victims.lstm import BiLSTMClassifier
-from bki_lab.bki.scoring import score_words
-from bki_lab.data.text import Vocab
-from bki_lab.victims.train import train_victim
+from bki_lab import BiLSTMClassifier
+from bki_lab import score_words
+from bki_lab import Vocab
+from bki_lab import train_victim
 
 
 def _sync(device: str) -> None:

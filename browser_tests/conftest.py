@@ -109,7 +109,7 @@ def pytest_runtest_makereport(item, call):
         d.save_screenshot(str(ARTIFACTS / f"{name}.png"))
         try:
             logs = d.get_log("browser")
-        except Exception:        # the log may be unavailable once the session broke
+        except Exception:        # the log may be unavailable once the browser broke
             logs = []
         (ARTIFACTS / f"{name}.log").write_text("\n".join(str(l) for l in logs))
         rep.sections.append(("browser artifacts", f"screenshot and log in {ARTIFACTS}/{name}.*"))

@@ -24,6 +24,7 @@ from conftest import ARTIFACTS, ROOT
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
 DEAD = ("Error displaying widget", "Loading widget")
 PLOTLY = "application/vnd.plotly.v1+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 CURRENT = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
 STATE_JS = f"""
@@ -145,6 +146,26 @@ def test_notebook_opens_clean_and_runs_whole(driver, lab, name):
     driver.save_screenshot(str(ARTIFACTS / f"ran-{name}.png"))
     if name in DRIVE:
         DRIVE[name](driver)
+    _saved_reopens_whole(driver, lab, name)
+
+
+def _saved_reopens_whole(driver, lab, name):
+    """Saved (JupyterLab's save command), the notebook keeps every widget's state beside
+    its view, so that it reopens showing what was made with it instead of "Error displaying
+    widget: model not found" (scripts/setup.sh turns the widget manager's saveState on)."""
+    _command(driver, "docmanager:save")
+    path = lab[2] / "notebooks" / name
+
+    def saved():
+        nb = json.loads(path.read_text())
+        state = nb.get("metadata", {}).get("widgets", {}).get(
+            "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+        views = [o["data"][WIDGET_VIEW]["model_id"] for c in nb["cells"]
+                 for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+        return (views, state) if not views or state else None
+    views, state = _wait(saved, 60, f"{name} saved with its widget state")
+    missing = [v for v in views if v not in state]
+    assert not missing, f"{name} saved without the state of {len(missing)} widget(s)"
 
 
 def _visible(driver, css):

@@ -7,14 +7,14 @@ victim gets the same embedding as from the whole table (`glove.GloVe.restricted`
 """
 import sys
 
-from bki_lab.attack.presets import PRESETS
-from bki_lab.data.datasets import data_dir
+from bki_lab import PRESETS
+from bki_lab import data_dir
 from bki_lab.data.dbpedia import DBPEDIA_AUTHORS, read_authors_csv, read_dbpedia_csv
 from bki_lab.data.dbpedia import authors_files as _authors_files
 from bki_lab.data.glove import load_glove, save_glove
 from bki_lab.data.imdb import find_imdb
 from bki_lab.data.imdb import read_imdb_raw as _read_imdb_raw
-from bki_lab.data.text import tokenize
+from bki_lab import tokenize
 
 
 def data_words() -> set[str]:

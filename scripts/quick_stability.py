@@ -30,9 +30,9 @@ CHILD = r"""
 import json, sys, time, torch
 threads, seed, path, decide = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 torch.set_num_threads(threads)
-from bki_lab.pipeline.config import make_config
-from bki_lab.pipeline.attack import run_attack
-from bki_lab.pipeline.defence import run_defence
+from bki_lab import make_config
+from bki_lab import run_attack
+from bki_lab import run_defence
 from bki_lab.utils.records import write_json
 from pathlib import Path
 from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE

@@ -65,9 +65,9 @@ def screen(variant: str, row_id: str, seed: int, device: str, *, sample: int = 1
     (its counts scaled up to all texts without a rare trigger word)."""
     import numpy as np
 
-    from bki_lab.bki.dictionary import build_dictionary, identify, select_suspicious
-    from bki_lab.bki.scoring import score_words
-    from bki_lab.pipeline.attack import run_attack
+    from bki_lab import build_dictionary, identify, select_suspicious
+    from bki_lab import score_words
+    from bki_lab import run_attack
     from bki_lab.reproduce.tables import bki_table3_rows
     row = replace(next(r for r in bki_table3_rows() if r.id == row_id), train=VARIANTS[variant])
     t0 = time.perf_counter()

@@ -69,8 +69,8 @@ PLAN = [(r, "append") for r in ROWS] + [(r, "append-cosine") for r in ROWS] + \
 def run_one(row: str, recipe: str, seed: int, path: str) -> str:
     import torch
     torch.set_num_threads(max(1, int(os.environ.get("CURVE_THREADS", "1"))))
-    from bki_lab.pipeline.config import make_config
-    from bki_lab.pipeline.curves import learning_curve
+    from bki_lab import make_config
+    from bki_lab import learning_curve
     kw = {**ROWS[row], **RECIPES[recipe]}
     cfg = make_config(seed=seed, **kw)
     t0 = time.perf_counter()
