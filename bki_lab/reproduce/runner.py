@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from bki_lab.utils.progress import Progress
 from bki_lab.utils.records import write_json
 
 
@@ -55,24 +56,6 @@ def _work(row, profile, seed, path, run, threads=None, recipe="bki-lab"):
     rec = compute_row(row, profile, seed, run, threads, recipe)
     write_json(Path(path), rec)
     return row.id, seed, rec
-
-
-class Progress:
-    """'id seed s: ok [3/14 done, 11 left, ~12 min left]' lines for a run of ``total`` rows."""
-
-    def __init__(self, total: int, log: Callable[[str], None]):
-        self.total, self.done, self.log, self.t0 = total, 0, log, time.perf_counter()
-
-    def finished(self, rid: str, seed: int, rec: dict) -> None:
-        self.done += 1
-        left = self.total - self.done
-        spent = time.perf_counter() - self.t0
-        minutes = spent / self.done * left / 60
-        eta = "" if not left else (f", ~{minutes:.0f} min left" if minutes >= 1
-                                   else ", <1 min left")
-        err = f" ({rec['error']})" if rec.get("status") != "ok" and rec.get("error") else ""
-        self.log(f"  {rid} seed {seed}: {rec.get('status')}{err} "
-                 f"[{self.done}/{self.total} done, {left} left{eta}]")
 
 
 def run_serial(todo, profile, run, recipe, log) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from bki_lab.data.datasets import DataError
 from bki_lab.reproduce.run import reproduce
-from bki_lab.reproduce.runner import Progress
+from bki_lab.utils.progress import Progress
 from helpers import slow_run, stand_in_run
 
 DASK = dict(processes=False, n_workers=2)
