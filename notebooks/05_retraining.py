@@ -56,7 +56,8 @@ rows = {"clean accuracy": (s["acc_before"], s["acc_after"]),
 # the exact numbers vary by a few tenths between CPUs and thread counts
 print(f"keyword {s['keyword']!r}: removed {s['n_removed']} texts "
       f"({s['removed_fraction']:.1%}), precision {s['precision']:.1%}, recall {s['recall']:.1%}")
-pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(lambda v: f"{v:.1%}")
+pd.DataFrame(rows, index=["before BKI", "after retraining"]).T.map(
+    lambda v: "n/a" if v is None else f"{v:.1%}")
 
 # %%
 # what happened, in words (checked on every machine for the default experiment)
@@ -70,7 +71,7 @@ elif s["asr_after"] <= 0.25:
     print("the backdoor is gone: ASR after retraining <= 25%")
 else:
     print(f"the backdoor SURVIVES retraining: ASR {s['asr_after']:.0%} after "
-          f"(from {s['asr_before']:.0%}); {left} poisoned copies were kept and still teach "
+          f"(from {s['asr_before'] or 0:.0%}); {left} poisoned copies were kept and still teach "
           f"the trigger")
 print("accuracy kept (within 3 points)" if abs(s["acc_after"] - s["acc_before"]) <= 0.03
       else "accuracy changed by more than 3 points")

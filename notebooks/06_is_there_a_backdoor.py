@@ -99,9 +99,10 @@ print("precision and recall are both at least 95%"
 # %% tags=["nbval-ignore-output"]
 # the exact numbers vary a little between CPUs
 names = attack.victim.class_names
-print(f"removed {verdict.n_removed} texts: precision {verdict.precision:.1%}, "
-      f"recall {verdict.recall:.1%} (the paper's rule: {defence.bki.n_removed} texts, "
-      f"recall {defence.bki.recall:.1%})")
+pct = lambda v: "n/a" if v is None else f"{v:.1%}"     # noqa: E731  (nothing removed: n/a)
+print(f"removed {verdict.n_removed} texts: precision {pct(verdict.precision)}, "
+      f"recall {pct(verdict.recall)} (the paper's rule: {defence.bki.n_removed} texts, "
+      f"recall {pct(defence.bki.recall)})")
 viz.verdict_summary(verdict, names).round(3)
 
 # %% [markdown]
@@ -129,7 +130,9 @@ if verdict.findings:
 # %% tags=["nbval-ignore-output"]
 after = judge_retrained(defence, p=experiment.p)
 print(f"after the paper's rule: verdict {after.verdict!r}, {after.n_removed} texts flagged; "
-      f"the retrained victim obeys the trigger at ASR {defence.asr_after:.1%}")
+      "the retrained victim obeys the trigger at ASR "
+      + ("n/a (no trigger word is left in its vocabulary)" if defence.asr_after is None
+         else f"{defence.asr_after:.1%}"))
 
 # %%
 # what is left, in words (checked on every machine for the default experiment)
