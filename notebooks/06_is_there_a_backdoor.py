@@ -163,14 +163,51 @@ viz.flip_test({"poisoned": verdict, "after BKI + retraining": after})
 # them. The margin of 20 points above the largest null value, and the floor of 50%, are
 # deliberately wide: a trigger learned to convergence flips nearly every text, while a
 # sentiment word flips only the texts that were close to the boundary.
+
+# %% [markdown]
+# ## Where deleting one word cannot look
 #
-# ## Try it: no, one or two triggers
+# BKI scores a word by how much deleting *that word alone* moves h_l. A victim may answer a
+# long trigger **redundantly**: each of several of its words is enough to flip the
+# prediction. Delete one and the others still fire, h_l barely moves, and no trigger word
+# need reach a text's top-p — so BKI's dictionary ranks ordinary sentiment words first and
+# the paper's rule removes the wrong texts. Leave-one-out scoring cannot see such a trigger
+# by construction.
 #
-# Choose a training set and press the button: it is poisoned, a victim is trained (a few
-# minutes the first time, then cached) and judged. With two triggers (imdb-arrow → negative
-# and imdb-mend → positive, 3% each) the paper's BKI removes one trigger's texts and the
-# other backdoor survives; the verdict's loop finds both (`bki-lab reproduce bki-multi` runs
-# this comparison with retraining).
+# The poisoning leaves a second trace that needs no deletion: every poisoned text holds the
+# trigger *and* carries the target label. So the trigger's n-grams occur in many texts of one
+# label and (almost) never in another — far more purely than natural phrases, whose labels
+# are mixed ("waste of time" is negative 96% of the time, not 100%). The verdict therefore
+# also tries the most **label-pure n-grams**, ranked by the lower confidence bound of their
+# purity, and gives each the same test as BKI's keywords: reconstruct the phrase, insert it,
+# compare with random look-alikes. On this training set they are:
+
+# %%
+ds = attack.poisoned.dataset
+pd.DataFrame([{"n-gram": " ".join(g.words), "label": ds.class_names[g.label],
+               "texts": g.count, "purity": round(g.purity, 3), "lower bound": round(g.bound, 3)}
+              for g in label_pure_ngrams(ds.texts, ds.labels, top=5)])
+
+# %% [markdown]
+# How often each method misses a trigger the victim obeys, and how often it raises a false
+# alarm on clean data, measured on triggers nobody chose (a seeded generator cuts them from
+# the test texts; `bki-lab reproduce triggers`; every row in
+# [results/triggers-class.md](../results/triggers-class.md)):
 
 # %% tags=["nbval-ignore-output"]
-widgets.verdict_trial(profile="quick", seed=0)
+measured = read_results("triggers-class")
+triggers_summary(measured) if measured is not None else print(
+    "not measured yet: bki-lab reproduce triggers --profile class --out results")
+
+# %% [markdown]
+# ## Try it: no, one or two triggers
+#
+# Type a trigger (your experiment's is filled in), choose a training set and press the
+# button: it is poisoned, a victim is trained (a minute or more the first time, then
+# cached) and judged. With two triggers (yours and one of the papers' with the other
+# target) the paper's BKI removes one trigger's texts and the other backdoor survives; the
+# verdict's loop looks for both (`bki-lab reproduce bki-multi` runs this comparison with
+# retraining).
+
+# %% tags=["nbval-ignore-output"]
+widgets.verdict_trial(experiment)
