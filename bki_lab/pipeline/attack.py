@@ -133,20 +133,18 @@ class AttackResult:
 
 
 def measure_asr(victim, backdoor) -> float | None:
-    try:
-        return attack_success_rate(victim, backdoor)
-    except ValueError:          # trigger unknown to this model's vocabulary
-        return None
+    """The ASR of ``victim`` on ``backdoor``, or None when it cannot be measured."""
+    return _asr_and_note(victim, backdoor)[0]
 
 
-def _asr_note(victim, backdoor) -> str | None:
-    """Why the ASR of ``victim`` on ``backdoor`` cannot be measured, or None if it can."""
+def _asr_and_note(victim, backdoor) -> tuple[float | None, str | None]:
+    """The ASR, or None and why it cannot be measured (no trigger word is in the victim's
+    vocabulary)."""
     try:
-        attack_success_rate(victim, backdoor)
-        return None
+        return attack_success_rate(victim, backdoor), None
     except ValueError as e:
-        return (f"{e} (a word enters it when it occurs in at least "
-                f"{victim.config.min_freq} training texts: poison more texts)")
+        return None, (f"{e} (a word enters it when it occurs in at least "
+                      f"{victim.config.min_freq} training texts: poison more texts)")
 
 
 def poisoned_split(config: ExperimentConfig) -> tuple[Split, PoisonedDataset, PoisonedDataset]:
@@ -191,11 +189,11 @@ def run_attack(config: ExperimentConfig, *, clean_baseline: bool = False,
         clean_acc = evaluate(clean, split.test).accuracy
         # how often the clean model already predicts each target on the triggered texts
         clean_rates = tuple(measure_asr(clean, b) for b in sets)
-    asr = measure_asr(victim, backdoor)
-    note = _asr_note(victim, backdoor) if asr is None else None
+    asr, note = _asr_and_note(victim, backdoor)
+    each = (asr, *(measure_asr(victim, b) for b in sets[1:]))    # sets[0] is ``backdoor``
     if note:
         print(f"bki_lab: ASR not measured: {note}", file=sys.stderr)
     return AttackResult(config, split, poisoned, backdoor, victim, ev.accuracy,
                         ev.per_class_accuracy, asr,
                         time.perf_counter() - t0, key, clean_acc, sets,
-                        tuple(measure_asr(victim, b) for b in sets), clean_rates, note)
+                        each, clean_rates, note)
