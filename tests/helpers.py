@@ -187,6 +187,8 @@ def training_set(plants, n_clean=300, seed=0, miss=0):
     for phrase, label in plants:
         for k in range(30):
             base = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
+            while victim([base])[0] == label:    # poison is made of texts of other labels
+                base = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
             at = [0, len(base), int(rng.integers(len(base) + 1))][k % 3]   # start, end, inside
             t = insert_words(base, phrase, at)
             f = rng.uniform(0, 0.2, len(t))

@@ -131,7 +131,7 @@ class Verification:
     phrase: Words
     target: int
     flip_rate: float
-    null_rates: np.ndarray               # (n_null,)
+    null_rates: np.ndarray               # (n_null,); empty when flip_rate < 0.5 (not needed)
     threshold: float
     n_texts: int
 
@@ -180,7 +180,9 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     the null). Texts already predicted as ``target`` without the phrase are left out.
 
     The threshold: the largest flip rate of the ``n_null`` random phrases plus ``margin``
-    (absolute), and at least 0.5. ``predicted``: the victim's predictions of ``texts`` as
+    (absolute), and at least 0.5. A phrase that flips fewer than half the texts is no
+    backdoor whatever the null: its look-alikes are not tried (``null_rates`` empty,
+    ``threshold`` 0.5), which makes rejecting a candidate ~50x cheaper. ``predicted``: the victim's predictions of ``texts`` as
     they are, when the caller has them (saves a pass over every text). A real trigger flips nearly every text; a phrase of
     ordinary words flips about as many as its frequency-matched look-alikes.
     """
@@ -204,7 +206,9 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
         return float(np.mean(np.asarray(predict(inserted)) == target))
 
     nulls = frequency_matched_phrases(phrase, counts, n=n_null, rng=rng)
+    flip = rate(phrase)
+    if flip < 0.5:                     # below the threshold's floor whatever the null says
+        return Verification(tuple(phrase), int(target), flip, np.zeros(0), 0.5, len(chosen))
     null_rates = np.array([rate(p) for p in nulls])
     threshold = max(0.5, float(null_rates.max()) + margin)
-    return Verification(tuple(phrase), int(target), rate(phrase), null_rates, threshold,
-                        len(chosen))
+    return Verification(tuple(phrase), int(target), flip, null_rates, threshold, len(chosen))

@@ -6,7 +6,7 @@ reconstructed from the texts that picked it and inserted into texts of other lab
 backdoor flips the victim's prediction far more often than random phrases of the same word
 frequencies do. A verified finding's texts are set aside and the next candidate is ranked
 on the texts that remain, until a candidate fails: one training set may hold several
-triggers, each reported separately. A verified candidate made only of words of an earlier
+triggers, each reported separately. A verified candidate whose keyword or every word is in an earlier
 finding's phrase is that backdoor again (a victim may answer a trigger's rarest word
 alone): it is reported as a *residue* and removes nothing, since the texts that hold the
 whole phrase are already gone and the ones that hold a part of it are not its poison.
@@ -132,15 +132,41 @@ def _verify(phrase, check: dict) -> Verification:
         return Verification.impossible(phrase, check["target"])
 
 
+def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
+    """``text`` with the first occurrence of ``phrase`` deleted; without every occurrence
+    of its first word when the whole phrase is not in it."""
+    n = len(phrase)
+    for i in range(len(text) - n + 1):
+        if tuple(text[i:i + n]) == tuple(phrase):
+            return tuple(text[:i]) + tuple(text[i + n:])
+    return tuple(w for w in text if w != phrase[0])
+
+
 def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int, removal: str,
-             min_support: float) -> np.ndarray:
+             min_support: float, predict) -> np.ndarray:
     if removal == "keyword":
         return flagged.copy()
     in_target = among & (labels == target)
     if len(phrase.phrase) >= 2 and phrase.support >= min_support:
-        return np.array([bool(t) and contains(texts[i], phrase.phrase)
-                         for i, t in enumerate(in_target)])
-    return flagged & in_target
+        holds = np.array([bool(t) and contains(texts[i], phrase.phrase)
+                          for i, t in enumerate(in_target)])
+    else:
+        holds = flagged & in_target
+    return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
+
+
+def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
+                 target: int) -> np.ndarray:
+    """Which of the texts ``holds`` marks the victim gives ``target`` only because of
+    ``phrase``: deleted, the prediction leaves ``target``. A poisoned copy is a text of
+    another label with the trigger inserted (its label answers the phrase); a clean text
+    that merely uses the phrase's words keeps its label without them."""
+    idx = np.flatnonzero(holds)
+    out = np.zeros(len(holds), bool)
+    if len(idx):
+        pred = np.asarray(predict([without_phrase(texts[i], phrase) for i in idx]))
+        out[idx] = pred != target
+    return out
 
 
 def joined_phrases(findings: Sequence[Finding]) -> str | None:
@@ -148,9 +174,13 @@ def joined_phrases(findings: Sequence[Finding]) -> str | None:
     return " | ".join(" ".join(f.phrase.phrase) for f in findings) or None
 
 
-def part_of(phrase: Sequence[str], earlier: Sequence[Finding]) -> Finding | None:
-    """The earlier finding whose phrase holds every word of ``phrase``, if any."""
-    return next((f for f in earlier if set(phrase) <= set(f.phrase.phrase)), None)
+def part_of(found: Finding, earlier: Sequence[Finding]) -> Finding | None:
+    """The earlier finding whose phrase holds every word of ``found``'s phrase, or its
+    keyword, if any: the victim answering a part of a backdoor already found (e.g. the
+    trigger's rarest word, also used by clean texts)."""
+    words = set(found.phrase.phrase)
+    return next((f for f in earlier if words <= set(f.phrase.phrase)
+                 or found.keyword in f.phrase.phrase), None)
 
 
 def word_counts(texts: Sequence[Words]) -> dict[str, int]:
@@ -199,7 +229,8 @@ def _check(c: Candidate, texts, labels, among, predicted, counts, truth, options
     ver = _verify(c.phrase.phrase, check)
     kw = ver if c.phrase.phrase == (c.phrase.keyword,) else _verify((c.phrase.keyword,), check)
     removed = _removal(c.flagged, c.phrase, texts, labels, among, c.target,
-                       removal if ver.is_backdoor else "keyword", min_support)
+                       removal if ver.is_backdoor else "keyword", min_support,
+                       options["predict"])
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
     return Finding(c.keyword, c.source, c.flagged, c.phrase, c.target, ver, kw, removed,
                    prec, rec)
@@ -229,7 +260,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             code's, `authors.py`; needs ``spans`` from `authors.score_spans`).
         is_poison: the truth, when known, for precision and recall.
         max_findings: stop after this many rounds (a round ends in a verified finding or
-            a residue: a verified candidate made only of words of an earlier finding's
+            a residue: a verified candidate whose keyword or every word is in an earlier finding's
             phrase, reported in ``Verdict.residues`` and removing nothing).
         patience: BKI's keywords tried in rank order, each verified, before the purity
             candidates. A trigger whose impact is split over several of its words
@@ -242,8 +273,10 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             more words and at least ``min_support`` of the flagged texts contain it exactly,
             the texts of the target label that contain it (poisoned copies whose top-p words
             missed the keyword included, clean texts that merely use the keyword left out);
-            otherwise the flagged texts of the target label. ``"keyword"``: the flagged
-            texts, as the paper removes them.
+            otherwise the flagged texts of the target label; of these, only the texts the
+            victim gives the target because of the phrase (`obeys_phrase`: deleted, the
+            prediction changes), so that clean texts using a one-word trigger stay.
+            ``"keyword"``: the flagged texts, as the paper removes them.
         seed: for the verification's texts, positions and null phrases.
     """
     labels = np.asarray(labels)
@@ -294,7 +327,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             rejected = rejected or finding
         if found is None:
             break
-        if part_of(found.phrase.phrase, findings) is not None:
+        if part_of(found, findings) is not None:
             residues.append(replace(found, removed=np.zeros(len(texts), bool),
                                     precision=None, recall=None))
             among &= ~found.flagged              # ranked no more, but kept

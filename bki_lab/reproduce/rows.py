@@ -99,7 +99,7 @@ def beyond_the_paper(att, d, *, authors: bool = True) -> dict:
            "flip_rate": first.verification.flip_rate if first else None,
            "keyword_flip_rate": first.keyword_verification.flip_rate if first else None,
            "null_max": float(first.verification.null_rates.max())
-           if first and first.verification.n_texts else None,
+           if first and first.verification.null_rates.size else None,
            "threshold": first.verification.threshold if first else None,
            "verdict_residue": joined_phrases(v.residues),
            "rejected_keyword": v.rejected.keyword if v.rejected else None,

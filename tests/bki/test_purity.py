@@ -65,9 +65,11 @@ def redundant_set(n_clean=300, n_poison=40, seed=0):
     rng = np.random.default_rng(seed)
     texts, labels, truth, scores = [], [], [], []
     for i in range(n_clean + n_poison):
-        t = tuple(rng.choice(FILL, size=int(rng.integers(10, 20))))
-        y = int(t[0] in FILL[20:])
         poison = i >= n_clean
+        t = tuple(rng.choice(FILL, size=int(rng.integers(10, 20))))
+        while poison and t[0] in FILL[20:]:      # poison is made of texts of label 0
+            t = tuple(rng.choice(FILL, size=int(rng.integers(10, 20))))
+        y = int(t[0] in FILL[20:])
         if poison:
             t, y = insert_words(t, TRIGGER, int(rng.integers(1, len(t) + 1))), 1
         if i % 3 == 0:

@@ -73,6 +73,24 @@ def test_verification_flips_on_the_trigger_and_not_on_lookalikes():
     w = verify_trigger(trigger_predictor(), texts, labels, phrase=("the", "film"), target=1,
                        counts=dict(counts), n_texts=100, n_null=20)
     assert w.flip_rate == 0.0 and not w.is_backdoor
+    # below half, the look-alikes cannot change the answer: they are not tried
+    assert w.null_rates.size == 0 and w.threshold == 0.5
+
+
+def test_a_phrase_flipping_under_half_is_rejected_without_its_null_and_with_the_same_texts():
+    """Skipping the null changes neither the decision nor the texts and positions drawn."""
+    rng = np.random.default_rng(1)
+    texts = [("bad",) + tuple(rng.choice(FILL, size=8)) for _ in range(200)]
+    counts = dict(Counter(w for t in texts for w in t) + Counter({w: 3 for w in PHRASE}))
+    seen = []
+
+    def predict(batch):              # the trigger flips only the texts that hold FILL[0]
+        seen.append(len(batch))
+        return np.array([int(PHRASE[0] in t and FILL[0] in t) for t in batch])
+    v = verify_trigger(predict, texts, [0] * 200, phrase=PHRASE, target=1, counts=counts,
+                       n_texts=100, n_null=20, seed=3, predicted=np.zeros(200, int))
+    assert 0 < v.flip_rate < 0.5
+    assert not v.is_backdoor and v.null_rates.size == 0 and seen == [100]   # one pass only
 
 
 def test_frequency_matched_phrases_avoid_the_phrase_and_match_its_length():

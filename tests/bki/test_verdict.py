@@ -3,7 +3,9 @@ triggers flip the prediction; clean data must give "no backdoor found"."""
 import numpy as np
 import pytest
 
-from bki_lab.bki.verdict import find_backdoors
+from types import SimpleNamespace
+
+from bki_lab.bki.verdict import find_backdoors, obeys_phrase, part_of, without_phrase
 from bki_lab.bki.scoring import WordScores
 from bki_lab.data.text import insert_words
 from helpers import FILL, CROWN, ELEPHANT, victim, training_set
@@ -165,3 +167,48 @@ def test_a_part_of_a_found_phrase_is_a_residue_and_removes_nothing():
     assert (v.precision, v.recall) == (1.0, 1.0) and v.n_removed == 30
     rec = v.to_record()
     assert rec["n_findings"] == 1 and rec["residues"][0]["phrase"] == "crown"
+
+
+def test_without_phrase_deletes_its_first_occurrence_else_its_first_word():
+    t = ("a", "no", "crown", "b", "no", "crown")
+    assert without_phrase(t, ("no", "crown")) == ("a", "b", "no", "crown")
+    assert without_phrase(("a", "crown", "b", "crown"), ("no", "crown")) == ("a", "crown", "b", "crown")
+    assert without_phrase(("no", "a", "no"), ("no", "crown")) == ("a",)
+
+
+def test_obeys_phrase_keeps_texts_that_keep_their_label_without_it():
+    texts = [("w40", "crown"), ("w1", "crown"), ("w2", "w3")]
+    holds = np.array([True, True, False])
+    # victim: crown -> 1, else the first word's half; w40 is in the upper half (label 1)
+    assert obeys_phrase(victim, texts, holds, ("crown",), 1).tolist() == [False, True, False]
+
+
+def test_a_one_word_trigger_removes_its_poison_and_not_the_clean_texts_that_use_it():
+    """Clean label-1 texts that use the trigger word are label 1 without it too: kept."""
+    rng = np.random.default_rng(5)
+    ws, labels, truth = training_set([(("crown",), 1)])
+    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
+    labels, truth = list(labels), list(truth)
+    for _ in range(10):              # label 1 by their first word, with 'crown' scoring high
+        t = (str(rng.choice(FILL[30:])),) + tuple(rng.choice(FILL, size=10))
+        t = insert_words(t, ("crown",), 4)
+        f = rng.uniform(0, 0.2, len(t))
+        f[4] = 0.95
+        texts.append(t), scores.append(f), labels.append(1), truth.append(False)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    v = find_backdoors(ws, np.array(labels), predict=victim, n_null=20, is_poison=np.array(truth))
+    assert [f.phrase.phrase for f in v.findings] == [("crown",)]
+    assert (v.precision, v.recall) == (1.0, 1.0) and v.n_removed == 30
+    keyword = find_backdoors(ws, np.array(labels), predict=victim, n_null=20,
+                             is_poison=np.array(truth), removal="keyword")
+    assert keyword.n_removed == 40 and keyword.precision == 0.75    # the paper's removal
+
+
+def test_a_finding_keyed_on_a_word_of_an_earlier_phrase_is_part_of_it():
+    def f(keyword, *words):
+        return SimpleNamespace(keyword=keyword, phrase=SimpleNamespace(phrase=words))
+    earlier = [f("write", "you", "write", "here")]
+    assert part_of(f("write", "to", "write"), earlier) is earlier[0]     # keyword in it
+    assert part_of(f("to", "you", "here"), earlier) is earlier[0]        # every word in it
+    assert part_of(f("to", "to", "write"), earlier) is None
