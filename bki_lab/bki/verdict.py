@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 Variant = Literal["paper", "authors-code"]
 
+# bumped whenever `find_backdoors` may answer differently for the same inputs: cached
+# verdicts (`pipeline.cache`) made by an older version are not reused
+VERDICT_VERSION = 1
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -1,8 +1,9 @@
-"""Saving, loading and caching victims and scores: the one owner of the cache.
+"""Saving, loading and caching victims, scores and verdicts: the one owner of the cache.
 
 A victim is saved as ``model.pt`` (a ``state_dict``, loaded with ``weights_only=True``),
 ``config.json`` (training config, model sizes, class names, history, the digest of the data
-it was trained on) and ``vocab.json``. The cache directory is ``$BKI_LAB_CACHE`` if set,
+it was trained on) and ``vocab.json``; a verdict as one ``.npz`` (`save_verdict`), keyed by
+the victim and texts it was found on, its options and `verdict.VERDICT_VERSION`. The cache directory is ``$BKI_LAB_CACHE`` if set,
 else ``~/.cache/bki_lab``.
 
 Keys derive from exactly what decides an entry: the training texts and labels themselves
@@ -29,9 +30,12 @@ import torch
 
 from bki_lab.bki.authors import SpanScores
 from bki_lab.bki.scoring import WordScores
+from bki_lab.bki.trigger import Reconstruction, Verification
+from bki_lab.bki.verdict import Finding, Verdict
 from bki_lab.data.text import Vocab
 from bki_lab.utils.files import atomic_path
 from bki_lab.utils.records import write_json
+from bki_lab.utils.trees import load_tree, save_tree
 from bki_lab.victims.train import TrainConfig, TrainedModel
 
 CACHE_VERSION = 2          # 2: fixed-epoch recipes, keys from the data's digest
@@ -291,3 +295,23 @@ def load_spans(path: str | Path, *, texts) -> SpanScores:
     except Exception as e:          # damaged, non-finite, or the scores of other texts
         raise CacheError(f"cached scores {path} are unusable ({type(e).__name__}: {e})") \
             from None
+
+
+_VERDICT_TYPES = {c.__name__: c for c in (Verdict, Finding, Reconstruction, Verification)}
+
+
+def save_verdict(verdict: Verdict, path: str | Path) -> None:
+    """Save a `Verdict` to ``path`` (.npz: its arrays and the rest as JSON; no pickle)."""
+    save_tree(verdict, path)
+
+
+def load_verdict(path: str | Path) -> Verdict:
+    """Load a verdict saved by `save_verdict`; `CacheError` if it is damaged or not one."""
+    try:
+        verdict = load_tree(path, types=_VERDICT_TYPES)
+    except Exception as e:
+        raise CacheError(f"cached verdict {path} is unusable ({type(e).__name__}: {e})") \
+            from None
+    if not isinstance(verdict, Verdict):
+        raise CacheError(f"cached verdict {path} holds a {type(verdict).__name__}")
+    return verdict

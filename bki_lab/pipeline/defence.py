@@ -13,6 +13,7 @@ retrains on the rest (cached too):
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,16 +25,19 @@ from bki_lab.bki.authors import SpanScores, identify_authors, score_spans
 from bki_lab.bki.dictionary import identify
 from bki_lab.bki.scoring import score_words
 from bki_lab.bki.trigger import reconstruct_from
-from bki_lab.bki.verdict import find_backdoors
+from bki_lab.bki.verdict import VERDICT_VERSION, find_backdoors
 from bki_lab.pipeline.attack import cached_victim, measure_asr
 from bki_lab.pipeline.cache import (
     cache_dir,
+    cache_key,
     data_digest,
     load_or_compute,
     load_scores,
     load_spans,
+    load_verdict,
     save_scores,
     save_spans,
+    save_verdict,
     victim_key,
 )
 from bki_lab.utils.records import ACC_AFTER, ACC_BEFORE, ASR_AFTER, ASR_BEFORE
@@ -169,8 +173,12 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
         bki = identify(scores, p=p, is_poison=truth)
     verdict = None
     if decide == "verdict":
-        verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
-                                 variant=variant, spans=spans, a=a, is_poison=truth, seed=seed)
+        verdict = cached_verdict(
+            attack.key, truth, use_cache=use_cache,
+            settings=dict(p=p, variant=variant, ngram=ngram, a=a, seed=seed),
+            compute=lambda: find_backdoors(scores, ds.labels, predict=attack.victim.predict,
+                                           p=p, variant=variant, spans=spans, a=a,
+                                           is_poison=truth, seed=seed))
     removed = bki.removed if verdict is None else verdict.removed
     retrained = retrain_without(attack, removed, device=device, use_cache=use_cache,
                                 show_progress=show_progress)
@@ -200,9 +208,11 @@ def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = 
     """The verdict on the attack's training set and victim, without retraining
     (`verdict.find_backdoors` on the cached scores; ``options`` go to it)."""
     scores = bki_scores(attack, use_cache=use_cache, show_progress=show_progress)
-    ds = attack.poisoned.dataset
-    return find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
-                          is_poison=attack.poisoned.is_poison, seed=seed, **options)
+    ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
+    return cached_verdict(
+        attack.key, truth, use_cache=use_cache, settings=dict(p=p, seed=seed, **options),
+        compute=lambda: find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                                       is_poison=truth, seed=seed, **options))
 
 
 def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
@@ -216,8 +226,25 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
     att, model = defence.attack, defence.retrained
     kept = np.flatnonzero(~defence.removed)
     ds = att.poisoned.dataset.subset(kept)
-    path = cache_dir() / "scores" / f"{victim_key(data_digest(ds), att.config.train)}-fast.npz"
-    scores = cached_scores(path, model, ds.texts, scorer="fast", device=model.device,
-                            use_cache=use_cache, show_progress=show_progress)
-    return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
-                          is_poison=att.poisoned.is_poison[kept], seed=seed, **options)
+    key = victim_key(data_digest(ds), att.config.train)
+    truth = att.poisoned.is_poison[kept]
+
+    def compute():
+        scores = cached_scores(cache_dir() / "scores" / f"{key}-fast.npz", model, ds.texts,
+                               scorer="fast", device=model.device, use_cache=use_cache,
+                               show_progress=show_progress)
+        return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
+                              is_poison=truth, seed=seed, **options)
+    return cached_verdict(key, truth, use_cache=use_cache,
+                          settings=dict(p=p, seed=seed, **options), compute=compute)
+
+
+def cached_verdict(scores_key: str, truth: np.ndarray, *, settings: dict, compute,
+                   use_cache: bool = True) -> Verdict:
+    """The verdict on the texts and victim of ``scores_key`` (a victim's cache key) with
+    ``settings``, loaded from the cache or ``compute()``d and saved there. The truth
+    (``is_poison``) is part of the key: it decides the verdict's precision and recall."""
+    key = cache_key("verdict", VERDICT_VERSION, scores_key, settings,
+                    hashlib.sha256(np.asarray(truth, bool).tobytes()).hexdigest())
+    return load_or_compute(cache_dir() / "verdicts" / f"{key}.npz", load=load_verdict,
+                           compute=compute, save=save_verdict, use_cache=use_cache)

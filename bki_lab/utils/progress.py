@@ -2,10 +2,11 @@
 Jupyter, and one line per finished item with the time left for runs of many items
 (`Progress`, the reproduction tables' rows).
 
-A text bar on stderr survives saving and reopening a notebook (the last state is plain
-text), where tqdm's notebook widget leaves dead widget models behind ("Error displaying
-widget: model not found" / "Loading widget..." on reopening). In a terminal it adapts to
-the width; in a notebook it is 80 columns wide and redrawn at most twice a second.
+A text bar survives saving and reopening a notebook (the last state is plain text), where
+tqdm's notebook widget leaves dead widget models behind ("Error displaying widget: model
+not found" on reopening). In a terminal it adapts to the width and goes to stderr; in a
+notebook it goes to stdout, is 80 columns wide, stays when done, and is redrawn at most
+twice a second.
 """
 from __future__ import annotations
 
@@ -16,9 +17,20 @@ from typing import Callable
 from tqdm.std import tqdm
 
 
+def in_jupyter() -> bool:
+    """Whether output goes to a Jupyter kernel (its stdout is ipykernel's stream)."""
+    return type(sys.stdout).__module__.startswith("ipykernel")
+
+
 def progress(iterable=None, *, desc: str = "", total: int | None = None, disable: bool = False,
              unit: str = "it", leave: bool = False):
-    """``tqdm`` over ``iterable`` on stderr (disabled with ``disable=True``)."""
+    """``tqdm`` over ``iterable`` (disabled with ``disable=True``): on stderr in a terminal
+    or a log, where ``leave=False`` clears it when done; in Jupyter on stdout, always left
+    as its last state -- one line of plain text saying what ran, how much and how long
+    (JupyterLab draws stderr on pink, which students read as an error)."""
+    if in_jupyter():
+        return tqdm(iterable, desc=desc, total=total, disable=disable, unit=unit, leave=True,
+                    file=sys.stdout, ncols=80, mininterval=0.5)
     tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
     return tqdm(iterable, desc=desc, total=total, disable=disable, unit=unit, leave=leave,
                 file=sys.stderr, dynamic_ncols=tty, ncols=None if tty else 80,

@@ -246,13 +246,16 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
     val_seqs, val_y = [seqs[i] for i in val_idx], train.labels[val_idx]
 
     history, best, best_state, bad = [], (-np.inf, -np.inf), None, 0
+    # one bar for the whole training: its estimate is the time left in all, not in an epoch
+    bar = progress(total=n_steps, desc=label, unit="batch", disable=not show_progress)
     for epoch in range(1, config.max_epochs + 1):
         model.train()
         te = time.perf_counter()
         batches = config.batches(lengths[tr_idx], rng)
         total, count = 0.0, 0
-        for b in progress(batches, desc=f"{label}, epoch {epoch}/{config.max_epochs}",
-                          disable=not show_progress):
+        bar.set_description(f"{label}, epoch {epoch}/{config.max_epochs}", refresh=False)
+        for b in batches:
+            bar.update()
             idx = tr_idx[b]
             ids, lens = pad_batch([seqs[i] for i in idx], device)
             loss = loss_fn(model(ids, lens), labels[idx].to(device))
@@ -290,6 +293,8 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
             bad += 1
             if bad >= config.patience:
                 break
+    bar.total = bar.n                   # stopped early: done, not left at a share
+    bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     bad_weights = [n for n, w in model.named_parameters() if not torch.isfinite(w).all()]

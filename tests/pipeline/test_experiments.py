@@ -120,3 +120,32 @@ def test_the_retrained_verdict_caches_the_retrained_victims_scores(imdb_dir, mon
     assert again.verdict == first.verdict and (again.removed == first.removed).all()
     with pytest.raises(AssertionError, match="scored again"):
         judge_retrained(d, p=1, use_cache=False, show_progress=False)
+
+
+def test_verdicts_are_cached_and_a_damaged_one_is_rebuilt(imdb_dir, monkeypatch, capsys):
+    import bki_lab.pipeline.defence as defence_module
+    from bki_lab.pipeline.defence import judge, judge_retrained
+    a = run_attack(tiny(), show_progress=False)
+    first = judge(a, p=1, show_progress=False)
+    d = run_defence(a, p=1, decide="verdict", show_progress=False)
+    after = judge_retrained(d, p=1, show_progress=False)
+    entries = sorted((cache_dir() / "verdicts").glob("*.npz"))
+    # judge's, run_defence's and, when it removed something, the retrained victim's
+    assert len(entries) == 2 + d.removed.any()
+
+    def no_verdict(*args, **kwargs):
+        raise AssertionError("computed again instead of loading the cached verdict")
+    real = defence_module.find_backdoors
+    monkeypatch.setattr(defence_module, "find_backdoors", no_verdict)
+    again = judge(a, p=1, show_progress=False)
+    assert again.verdict == first.verdict and (again.removed == first.removed).all()
+    assert again.to_record() == first.to_record()
+    assert judge_retrained(d, p=1, show_progress=False).to_record() == after.to_record()
+    with pytest.raises(AssertionError, match="computed again"):
+        judge(a, p=1, seed=1, show_progress=False)          # other options: another entry
+    for e in entries:
+        e.write_bytes(b"damaged")
+    monkeypatch.setattr(defence_module, "find_backdoors", real)
+    rebuilt = judge(a, p=1, show_progress=False)
+    assert rebuilt.to_record() == first.to_record()
+    assert "cached verdict" in capsys.readouterr().err
