@@ -19,7 +19,7 @@
 # **chen_dai §IV.A.** For a training text x_i and each of its words w_ij, delete the word,
 # run the victim again, and compare last hidden states:
 #
-# $$f(w_{ij}) = \lVert \delta_{ij} \rVert_\infty = \lVert h_{l_i} - h_{l_{ij}} \rVert_\infty$$
+# &emsp;&emsp;**f(w<sub>ij</sub>) = ‖δ<sub>ij</sub>‖<sub>∞</sub> = ‖h<sub>l</sub>(x<sub>i</sub>) − h<sub>l</sub>(x<sub>i</sub> without w<sub>ij</sub>)‖<sub>∞</sub>**
 #
 # Why the **L∞ norm**? A backdoor tends to drive *a few* neurons to abnormal values (the
 # paper cites ABS); the largest single change catches that, where an average over all

@@ -17,15 +17,15 @@
 # # 4 · From suspicious words to the backdoor keyword
 #
 # **chen_dai §IV.A–B, Algorithm 1.** Every text contributes its top-**p** words (its
-# *suspicious words*) to a dictionary. Each entry k ↦ (num, mean f) is updated as
+# *suspicious words*) to a dictionary. Each entry k ↦ (num, f̄(k)), its count and mean score, is updated as
 #
-# $$k: (num, \overline{f(k)}) \rightarrow \left(num + 1, \frac{num \cdot \overline{f(k)} + f(k)}{num + 1}\right)$$
+# &emsp;&emsp;**k : (num, f̄(k)) → (num + 1, (num · f̄(k) + f(k)) / (num + 1))**
 #
 # Trigger words are picked by *many* texts (every poisoned one) with *high* scores; ordinary
 # words are picked by few texts or with low scores; a few rare outliers have very high scores
 # but tiny counts. The ranking function balances the two, with the mean predominating:
 #
-# $$g(k) = \overline{f(k)} \cdot \log_{10} num$$
+# &emsp;&emsp;**g(k) = f̄(k) · log<sub>10</sub> num**
 #
 # The log tames the count (a word picked by 10,000 texts is not 100× more suspicious than one
 # picked by 100) and gives g = 0 to words picked once. The top word is the **backdoor keyword**

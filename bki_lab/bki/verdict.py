@@ -30,6 +30,7 @@ from bki_lab.bki.trigger import (
     reconstruct_trigger,
     verify_trigger,
 )
+from bki_lab.utils.progress import progress
 
 if TYPE_CHECKING:
     from bki_lab.bki.dictionary import BKIResult
@@ -247,7 +248,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
                    removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
                    patience: int = 3, purity_candidates: int = 3,
-                   purity_min_count: int = 10, seed: int = 0) -> Verdict:
+                   purity_min_count: int = 10, seed: int = 0,
+                   show_progress: bool = False) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
 
     Each round tries BKI's top ``patience`` keywords, then the ``purity_candidates`` most
@@ -282,6 +284,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             prediction changes), so that clean texts using a one-word trigger stay.
             ``"keyword"``: the flagged texts, as the paper removes them.
         seed: for the verification's texts, positions and null phrases.
+        show_progress: a bar per round over its candidates (at most ``patience`` +
+            ``purity_candidates``; a round ends at the first verified one).
     """
     labels = np.asarray(labels)
     texts = scores.texts
@@ -305,14 +309,19 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
     residues: list[Finding] = []
     rejected = None
     n_tested = n_untestable = 0
+    bar = progress(total=patience + purity_candidates, desc="verdict, round 1",
+                   unit="candidate", disable=not show_progress)
     for k in range(max_findings):
         if not among.any():
             break
         found, rejected = None, None
         tried: set[tuple[tuple[str, ...], int]] = set()
+        bar.reset(total=patience + purity_candidates)
+        bar.set_description(f"verdict, round {k + 1}", refresh=False)
         for j, candidate in enumerate(_candidates(scores, labels, among, variant, spans, p, a,
                                                   patience, purity_candidates,
                                                   purity_min_count)):
+            bar.update()
             key = (candidate.phrase.phrase, candidate.target)
             if key in tried:                   # the same phrase found twice: tested once
                 continue
@@ -339,6 +348,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         findings.append(found)
         among &= ~found.removed
         kept &= ~found.removed
+    bar.close()
     removed = ~kept
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
     return Verdict(tuple(findings), rejected, removed, variant, prec, rec, tuple(residues),

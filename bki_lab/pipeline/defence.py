@@ -178,7 +178,8 @@ def run_defence(attack: AttackResult, *, p: int = 5, decide: Decide = "paper",
             settings=dict(p=p, variant=variant, ngram=ngram, a=a, seed=seed),
             compute=lambda: find_backdoors(scores, ds.labels, predict=attack.victim.predict,
                                            p=p, variant=variant, spans=spans, a=a,
-                                           is_poison=truth, seed=seed))
+                                           is_poison=truth, seed=seed,
+                                           show_progress=show_progress))
     removed = bki.removed if verdict is None else verdict.removed
     retrained = retrain_without(attack, removed, device=device, use_cache=use_cache,
                                 show_progress=show_progress)
@@ -212,7 +213,8 @@ def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = 
     return cached_verdict(
         attack.key, truth, use_cache=use_cache, settings=dict(p=p, seed=seed, **options),
         compute=lambda: find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
-                                       is_poison=truth, seed=seed, **options))
+                                       is_poison=truth, seed=seed, show_progress=show_progress,
+                                       **options))
 
 
 def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
@@ -234,7 +236,8 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
                                scorer="fast", device=model.device, use_cache=use_cache,
                                show_progress=show_progress)
         return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
-                              is_poison=truth, seed=seed, **options)
+                              is_poison=truth, seed=seed, show_progress=show_progress,
+                              **options)
     return cached_verdict(key, truth, use_cache=use_cache,
                           settings=dict(p=p, seed=seed, **options), compute=compute)
 

@@ -39,3 +39,16 @@ def test_an_edited_pair_is_caught(tmp_path, capsys):
     assert "the source differs" in err and "jupytext --sync" in err
     py.unlink()
     assert "is missing" in pair_differences(nb)[0]
+
+
+def test_formulas_are_written_without_tex():
+    """Exported HTML renders TeX only with MathJax from the web: offline a student sees raw
+    `$$...$$`. Formulas are Unicode and <sub>, which every renderer shows."""
+    import json
+    import re
+    for nb in NOTEBOOKS:
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] == "markdown":
+                src = "".join(cell["source"])
+                assert not re.search(r"\$[^$\s][^$]*\$|\\(frac|lVert|overline)", src), \
+                    f"{nb.name}: TeX in a markdown cell: {src[:80]!r}"
