@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 
+from bki_lab.bki.verdict import VERDICT_VERSION
 from bki_lab.reproduce.papers import DEVIATIONS
 from bki_lab.reproduce.rows import run_row
 from bki_lab.reproduce.runner import run_dask, run_pool, run_serial
@@ -107,6 +108,8 @@ def row_done(rec: dict | None, row: Row, real: bool, authors: bool) -> bool:
         return False
     if real and rec.get("train_overrides", dict(row.train)) != dict(row.train):
         return False                    # the row's victim changed since: run it again
+    if real and "verdict" in rec and rec.get("verdict_version", 0) != VERDICT_VERSION:
+        return False                    # the verdict changed since: run it again (cached victim)
     if real and row.defend and row.table == "bki-table3":
         return "verdict" in rec and (not authors or "authors_keyword" in rec)
     return True

@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from bki_lab.bki.verdict import VERDICT_VERSION
 from bki_lab.utils.progress import Progress
 from bki_lab.utils.records import write_json
 
@@ -34,7 +35,8 @@ def describe_device(device: str) -> str:
 
 
 def _record(row, profile: str, seed: int, recipe: str) -> dict:
-    return {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe, "row": asdict(row)}
+    return {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe, "row": asdict(row),
+            "verdict_version": VERDICT_VERSION}
 
 
 def compute_row(row, profile: str, seed: int, run: Callable, threads: int | None = None,

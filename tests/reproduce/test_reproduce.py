@@ -215,3 +215,14 @@ def test_a_record_of_another_victim_recipe_is_not_done():
     assert not _done({**rec, "train_overrides": {"hidden": 128}}, row, True, False)
     assert _done({"status": "ok"}, row, True, False)          # older records: as they are
     assert not _done({"status": "error"}, row, True, False)
+
+
+def test_a_record_made_by_an_older_verdict_runs_again():
+    from bki_lab.bki.verdict import VERDICT_VERSION
+    from bki_lab.reproduce.run import row_done as _done
+    row = attack_table2_rows()[3]
+    rec = {"status": "ok", "verdict": "backdoor", "verdict_version": VERDICT_VERSION}
+    assert _done(rec, row, True, False)
+    assert not _done({**rec, "verdict_version": VERDICT_VERSION - 1}, row, True, False)
+    assert not _done({"status": "ok", "verdict": "backdoor"}, row, True, False)
+    assert _done({"status": "ok"}, row, True, False)          # no verdict in it: as it is
