@@ -144,28 +144,40 @@ def test_notebook_opens_clean_and_runs_whole(driver, lab, name):
     assert not _severe(driver), f"{name}: JavaScript errors: {_severe(driver)}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)      # a green run's look, to inspect
     driver.save_screenshot(str(ARTIFACTS / f"ran-{name}.png"))
-    if name in DRIVE:
-        DRIVE[name](driver)
-    _saved_reopens_whole(driver, lab, name)
+    made = DRIVE[name](driver) if name in DRIVE else None
+    _saved_reopens_whole(driver, lab, name, made)
 
 
-def _saved_reopens_whole(driver, lab, name):
-    """Saved (JupyterLab's save command), the notebook keeps every widget's state beside
-    its view, so that it reopens showing what was made with it instead of "Error displaying
-    widget: model not found" (scripts/setup.sh turns the widget manager's saveState on)."""
+def _saved_reopens_whole(driver, lab, name, made=None):
+    """Saved with JupyterLab's defaults (no widget state) and reopened without its kernel,
+    the notebook shows no dead widget: the project's server turned each control into a
+    line of text as it saved (`viz.saving`), and what the controls made -- text, tables,
+    figures -- are ordinary outputs, drawn again from the file."""
     _command(driver, "docmanager:save")
     path = lab[2] / "notebooks" / name
 
     def saved():
         nb = json.loads(path.read_text())
-        state = nb.get("metadata", {}).get("widgets", {}).get(
-            "application/vnd.jupyter.widget-state+json", {}).get("state", {})
-        views = [o["data"][WIDGET_VIEW]["model_id"] for c in nb["cells"]
-                 for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
-        return (views, state) if not views or state else None
-    views, state = _wait(saved, 60, f"{name} saved with its widget state")
-    missing = [v for v in views if v not in state]
-    assert not missing, f"{name} saved without the state of {len(missing)} widget(s)"
+        counts = [c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"]
+        return nb if counts and all(counts) else None
+    nb = _wait(saved, 60, f"{name} saved")
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    live = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]
+    assert not live, f"{name} saved {len(live)} widget view(s) that cannot be shown again"
+    figures = sum(PLOTLY in o.get("data", {}) for o in outputs)
+    _open(driver, lab, name)                # the kernel of the run shut down, the file reopened
+    time.sleep(3)
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert not [d for d in DEAD if d in text], f"{name} reopened shows a dead widget"
+    drawn = driver.execute_script(
+        "return [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
+        ".js-plotly-plot')].filter(e => e.querySelector('.main-svg')).length;")
+    assert drawn >= figures, f"{name} reopened: {drawn} of its {figures} saved figures drawn"
+    if made:                                 # what the student made with the controls
+        shown = _outputs_text(driver) + " ".join(
+            e.text for e in _visible(driver, PANEL + ".gtitle"))
+        assert made in shown, f"{name} reopened without the result {made!r}"
+    driver.save_screenshot(str(ARTIFACTS / f"reopened-{name}.png"))
 
 
 def _visible(driver, css):
@@ -181,13 +193,19 @@ def _displayed(element):
         return False
 
 
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) "
+
+
+def _outputs_text(driver):
+    return " ".join(e.text for e in _visible(driver, PANEL + ".jp-OutputArea-output"))
+
+
 def _drive_p_slider(driver):
     """04: the p slider moves the summary to what the library says for p = 6."""
     handle = _wait(lambda: _visible(driver, ".noUi-handle"), 30, "the p slider")[0]
-    summary = lambda: " ".join(e.text for e in _visible(driver, ".widget-html-content"))
-    assert "p = 5" in summary()
+    assert "p = 5: keyword" in _outputs_text(driver)
     handle.send_keys(Keys.ARROW_RIGHT)
-    _wait(lambda: "p = 6" in summary(), 30, "the summary for p = 6")
+    _wait(lambda: "p = 6: keyword" in _outputs_text(driver), 30, "the summary for p = 6")
     from bki_lab.bki.dictionary import identify
     from bki_lab.pipeline.defence import bki_scores
     from bki_lab.pipeline.config import make_config
@@ -195,18 +213,22 @@ def _drive_p_slider(driver):
     att = run_attack(make_config(preset="imdb-arrow", profile="quick", seed=0),
                      show_progress=False)
     res = identify(bki_scores(att, show_progress=False), p=6, is_poison=att.poisoned.is_poison)
-    want = f"keyword {res.keyword}, removed {res.n_removed} texts"
-    assert want in summary(), f"summary {summary()!r} lacks {want!r}"
+    want = f"p = 6: keyword {res.keyword}, removed {res.n_removed} texts"
+    assert want in _outputs_text(driver), f"outputs lack {want!r}"
+    return want
 
 
 def _drive_text_picker(driver):
     """03: the text picker switches the heatmap from a poisoned text to a clean one."""
-    titles = lambda: [e.text for e in _visible(driver, ".widget-output .gtitle")]
+    titles = lambda: [e.text for e in _visible(driver, PANEL + ".gtitle")]
     _wait(lambda: any("(poisoned)" in t for t in titles()), 30, "a poisoned text's heatmap")
+    before = set(titles())
     clean = [b for b in _visible(driver, ".widget-toggle-buttons button") if b.text == "clean"]
     assert clean, "no 'clean' toggle"
     clean[0].click()
-    _wait(lambda: any("(clean)" in t for t in titles()), 30, "the heatmap of a clean text")
+    new = _wait(lambda: [t for t in titles() if "(clean)" in t and t not in before], 30,
+                "the heatmap of a clean text")
+    return new[0]
 
 
 def _drive_preset_and_free_text(driver):
@@ -224,9 +246,9 @@ def _drive_preset_and_free_text(driver):
     button = [b for b in _visible(driver, "button.widget-button") if b.text.strip() == "poison"]
     assert button, "no 'poison' button"
     button[0].click()
-    out = lambda: " ".join(e.text for e in _visible(driver, ".widget-output"))
-    _wait(lambda: "texts poisoned" in out() and "[[a purple elephant sang]]" in out(), 120,
-          "the result line of the free-text trigger")
+    _wait(lambda: "texts poisoned" in (t := _outputs_text(driver))
+          and "[[a purple elephant sang]]" in t, 120, "the result line of the free-text trigger")
+    return "[[a purple elephant sang]]"
 
 
 # the widgets driven as a student would, right after their notebook ran whole

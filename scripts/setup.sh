@@ -13,10 +13,15 @@ python -m pip install -q --upgrade pip
 python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[notebooks,test,cluster]"
 python -m ipykernel install --sys-prefix --name python3 >/dev/null
-# JupyterLab saves the widgets' state with the notebook, so that a saved notebook reopens
-# showing what a student made with them (JupyterLab's default saves none: every widget
-# would say "Error displaying widget: model not found")
-mkdir -p .venv/share/jupyter/lab/settings
-cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'
-{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}
+# The project's Jupyter server turns each widget view without saved state into a line of
+# text as a notebook is saved (bki_lab.viz.saving): JupyterLab saves no widget state by
+# default, and such a view would say "Error displaying widget: model not found" on
+# reopening. The controls' results are ordinary outputs and are saved as they are.
+old=.venv/share/jupyter/lab/settings/overrides.json           # an older setup's, if unedited
+if [ "$(cat "$old" 2>/dev/null)" = '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' ]; then
+  rm "$old"
+fi
+mkdir -p .venv/etc/jupyter/jupyter_server_config.d
+cat > .venv/etc/jupyter/jupyter_server_config.d/bki_lab.json <<'JSON'
+{"ContentsManager": {"pre_save_hook": "bki_lab.viz.saving.drop_dead_widgets"}}
 JSON

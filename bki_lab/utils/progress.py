@@ -18,8 +18,10 @@ from tqdm.std import tqdm
 
 
 def in_jupyter() -> bool:
-    """Whether output goes to a Jupyter kernel (its stdout is ipykernel's stream)."""
-    return type(sys.stdout).__module__.startswith("ipykernel")
+    """Whether output goes to a Jupyter kernel: its stdout is ipykernel's stream, or a
+    stream that shows in a notebook (``jupyter_live``, e.g. a control's result area)."""
+    return (type(sys.stdout).__module__.startswith("ipykernel")
+            or getattr(sys.stdout, "jupyter_live", False))
 
 
 def progress(iterable=None, *, desc: str = "", total: int | None = None, disable: bool = False,

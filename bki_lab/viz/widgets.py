@@ -26,6 +26,7 @@ from IPython.display import display
 from bki_lab.attack.presets import PRESETS
 from bki_lab.bki.dictionary import identify
 from bki_lab.viz import bki as plots
+from bki_lab.viz.outputs import ResultArea
 
 
 @dataclass
@@ -33,9 +34,12 @@ class Controls:
     widget: W.Widget
     state: dict[str, Any] = field(default_factory=dict)
     parts: dict[str, W.Widget] = field(default_factory=dict)
+    results: ResultArea | None = None    # what the controls made: ordinary outputs below them
 
     def _ipython_display_(self):
         display(self.widget)
+        if self.results is not None:
+            self.results.show()
 
 
 def experiment_chooser() -> Controls:
@@ -60,12 +64,12 @@ def experiment_chooser() -> Controls:
                            description="profile")
     use_b = W.Button(description="use this experiment", button_style="primary", icon="check")
     default_b = W.Button(description="back to the default", icon="undo")
-    out = W.Output()
+    out = ResultArea()
     c = Controls(W.VBox([trigger_w, W.HBox([dataset_w, target_w]), W.HBox([rate_w, p_w]),
-                         profile_w, W.HBox([use_b, default_b]), out]),
+                         profile_w, W.HBox([use_b, default_b])]),
                  parts=dict(trigger=trigger_w, dataset=dataset_w, target=target_w,
                             rate=rate_w, p=p_w, profile=profile_w, use=use_b,
-                            default=default_b, output=out))
+                            default=default_b), results=out)
 
     def on_dataset(change):
         target_w.options = list(classes[change["new"]])
@@ -116,10 +120,10 @@ def attack_controls(run: Callable[..., Any], *, dataset: str = "imdb",
                            description="rate α")
     button = W.Button(description=action, button_style="primary", icon="play",
                       layout=W.Layout(width="auto"))
-    out = W.Output()
-    c = Controls(W.VBox([preset_w, trigger_w, W.HBox([target_w, rate_w]), button, out]),
+    out = ResultArea()
+    c = Controls(W.VBox([preset_w, trigger_w, W.HBox([target_w, rate_w]), button]),
                  parts=dict(preset=preset_w, trigger=trigger_w, target=target_w, rate=rate_w,
-                            button=button, output=out))
+                            button=button), results=out)
 
     def on_preset(change):
         if change["new"] in PRESETS:
@@ -196,20 +200,18 @@ def p_explorer(scores, *, is_poison: np.ndarray | None = None, trigger: tuple[st
                p: int = 5, max_p: int = 15, top_k: int = 15) -> Controls:
     """A p slider over cached word scores: the dictionary, g ranking and removal update at once."""
     slider = W.IntSlider(value=p, min=1, max=max_p, description="p", continuous_update=False)
-    summary = W.HTML()
-    out = W.Output()
-    c = Controls(W.VBox([slider, summary, out]), parts=dict(p=slider, summary=summary, output=out))
+    out = ResultArea()
+    c = Controls(W.VBox([slider]), parts=dict(p=slider), results=out)
 
     def update(_=None):
         res = identify(scores, p=slider.value, is_poison=is_poison)
         c.state["result"] = res
         pr = "n/a" if res.precision is None else f"{res.precision:.1%}"
         rc = "n/a" if res.recall is None else f"{res.recall:.1%}"
-        summary.value = (f"<b>p = {res.p}</b>: keyword <b>{res.keyword}</b>, removed "
-                         f"{res.n_removed} texts ({res.removed_fraction:.1%}), precision {pr}, "
-                         f"recall {rc}")
         with out:
             out.clear_output(wait=True)
+            print(f"p = {res.p}: keyword {res.keyword}, removed {res.n_removed} texts "
+                  f"({res.removed_fraction:.1%}), precision {pr}, recall {rc}")
             display(plots.top_g_bar(res.ranking, k=top_k, trigger=trigger))
 
     slider.observe(update, "value")
@@ -226,9 +228,9 @@ def text_picker(scores, *, is_poison: np.ndarray, positions: np.ndarray,
     index = W.BoundedIntText(value=0, min=0, max=len(scores) - 1, description="index")
     nth = W.IntSlider(value=0, min=0, max=max(len(pools[kinds[0]]) - 1, 0)
                       if kinds[0] in pools else 0, description="n-th", continuous_update=False)
-    out = W.Output()
-    c = Controls(W.VBox([kind, W.HBox([nth, index]), out]),
-                 parts=dict(kind=kind, index=index, nth=nth, output=out))
+    out = ResultArea()
+    c = Controls(W.VBox([kind, W.HBox([nth, index])]),
+                 parts=dict(kind=kind, index=index, nth=nth), results=out)
     syncing = []          # set while the picker itself moves the index box
 
     def draw(i: int):
@@ -324,10 +326,10 @@ def verdict_trial(experiment=None, *, trials: tuple[str, ...] = TRIALS, **config
     choice = W.ToggleButtons(options=list(trials), value=trials[1], description="training set")
     button = W.Button(description="poison, train, judge", button_style="primary", icon="play",
                       layout=W.Layout(width="auto"))
-    out = W.Output()
-    c = Controls(W.VBox([trigger_w, target_w, choice, button, out]),
-                 parts=dict(trigger=trigger_w, target=target_w, choice=choice, button=button,
-                            output=out))
+    out = ResultArea()
+    c = Controls(W.VBox([trigger_w, target_w, choice, button]),
+                 parts=dict(trigger=trigger_w, target=target_w, choice=choice, button=button),
+                 results=out)
 
     def on_click(_=None):
         button.disabled = True
@@ -372,9 +374,9 @@ def defence_explorer(experiment=None, **config) -> Controls:
     trigger_w, target_w = _trigger_inputs(experiment)
     button = W.Button(description="train, defend, compare", button_style="primary",
                       icon="play", layout=W.Layout(width="auto"))
-    out = W.Output()
-    c = Controls(W.VBox([trigger_w, W.HBox([target_w, button]), out]),
-                 parts=dict(trigger=trigger_w, target=target_w, button=button, output=out))
+    out = ResultArea()
+    c = Controls(W.VBox([trigger_w, W.HBox([target_w, button])]),
+                 parts=dict(trigger=trigger_w, target=target_w, button=button), results=out)
 
     def on_click(_=None):
         button.disabled = True

@@ -15,10 +15,10 @@ def test_p_explorer_reselects_from_cached_scores():
     poison = np.array([True, False, True, False])
     c = widgets.p_explorer(scores(), is_poison=poison, trigger=("zap",), p=1)
     assert c.state["result"].keyword == "zap" and c.state["result"].p == 1
-    assert "precision 100.0%" in c.parts["summary"].value
+    assert "precision 100.0%" in c.results.text
     c.parts["p"].value = 2
     assert c.state["result"].p == 2
-    assert "p = 2" in c.parts["summary"].value
+    assert "p = 2" in c.results.text
 
 
 def test_text_picker_switches_between_poisoned_clean_and_index():
@@ -149,3 +149,64 @@ def test_the_chooser_saves_the_experiment_every_notebook_follows():
     assert "empty" in c.state["error"] and current_experiment() == e    # nothing written
     c.state["default"]()
     assert current_experiment().is_default and c.parts["trigger"].value == e.__class__().trigger
+
+
+def test_a_result_area_shows_text_live_and_rich_outputs_in_fixed_slots(monkeypatch):
+    """In a kernel: the area's outputs are display ids placed when the control is shown,
+    then replaced in place by each result (text first, then tables and figures)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from bki_lab.viz.outputs import ResultArea
+    shell = InteractiveShell.instance()
+    published = []
+
+    class Pub:
+        def publish(self, data, metadata=None, transient=None, update=False, **kw):
+            published.append((data, (transient or {}).get("display_id"), update))
+
+        def clear_output(self, wait=False):
+            pass
+    monkeypatch.setattr(shell, "display_pub", Pub())
+    area = ResultArea(slots=2)
+    with area:                                   # before it is shown: kept, not published
+        print("first")
+    assert area.text == "first\n" and published == []
+    area.show()
+    ids = [i for _, i, upd in published if not upd]            # placed with their content
+    assert len(ids) == 3 and len(set(ids)) == len(published) == 3
+    assert published[0][0] == {"text/plain": "first"} and published[2][0] == {"text/plain": ""}
+    published.clear()
+    with area:
+        area.clear_output()
+        print("\rscoring: 50%", end="")
+        print("\rscoring: 100%")
+        print("done")
+        from IPython.display import HTML, display
+        display(HTML("<b>table</b>"))
+    assert area.text == "scoring: 100%\ndone\n"
+    last = {i: d for d, i, upd in published if upd}
+    assert last[ids[0]] == {"text/plain": "scoring: 100%\ndone"}
+    assert "<b>table</b>" in last[ids[1]]["text/html"] and last[ids[2]] == {"text/plain": ""}
+    assert shell.display_pub.__class__ is Pub                  # restored after the block
+
+
+def test_a_notebook_saved_without_widget_state_keeps_no_dead_view():
+    from bki_lab.viz.saving import CONTROLS_GONE, WIDGET_STATE, WIDGET_VIEW, drop_dead_widgets
+    view = {"output_type": "display_data", "metadata": {},
+            "data": {WIDGET_VIEW: {"model_id": "abc", "version_major": 2},
+                     "text/plain": "VBox(...)"}}
+    kept = {"output_type": "display_data", "metadata": {},
+            "data": {WIDGET_VIEW: {"model_id": "def"}, "text/plain": "x"}}
+    result = {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "ASR 99%"}}
+    model = {"type": "notebook", "content": {
+        "metadata": {"widgets": {WIDGET_STATE: {"state": {"def": {}}}}},
+        "cells": [{"cell_type": "code", "outputs": [view, result, kept]},
+                  {"cell_type": "markdown", "source": "x"}]}}
+    drop_dead_widgets(model=model, path="n.ipynb", contents_manager=None)
+    outs = model["content"]["cells"][0]["outputs"]
+    assert outs[0]["data"] == {"text/plain": CONTROLS_GONE}       # its model is gone
+    assert outs[1]["data"] == {"text/plain": "ASR 99%"}             # results stay
+    assert WIDGET_VIEW in outs[2]["data"]                          # its state was saved
+    other = {"type": "file", "content": "text"}
+    drop_dead_widgets(model=other, path="a.txt", contents_manager=None)
+    assert other == {"type": "file", "content": "text"}
