@@ -21,7 +21,4 @@ old=.venv/share/jupyter/lab/settings/overrides.json           # an older setup's
 if [ "$(cat "$old" 2>/dev/null)" = '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' ]; then
   rm "$old"
 fi
-mkdir -p .venv/etc/jupyter/jupyter_server_config.d
-cat > .venv/etc/jupyter/jupyter_server_config.d/bki_lab.json <<'JSON'
-{"ContentsManager": {"pre_save_hook": "bki_lab.viz.saving.drop_dead_widgets"}}
-JSON
+python -m bki_lab.viz.saving install .venv/etc/jupyter/jupyter_server_config.json

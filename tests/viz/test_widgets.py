@@ -210,3 +210,22 @@ def test_a_notebook_saved_without_widget_state_keeps_no_dead_view():
     other = {"type": "file", "content": "text"}
     drop_dead_widgets(model=other, path="a.txt", contents_manager=None)
     assert other == {"type": "file", "content": "text"}
+
+
+def test_installing_the_hook_keeps_the_rest_of_the_server_config(tmp_path):
+    import json
+
+    import pytest
+
+    from bki_lab.viz.saving import HOOK, install
+    config = tmp_path / "etc" / "jupyter_server_config.json"
+    install(config)
+    assert json.loads(config.read_text()) == {"ContentsManager": {"pre_save_hook": HOOK}}
+    config.write_text(json.dumps({"ServerApp": {"port": 9}, "ContentsManager": {"x": 1}}))
+    install(config)
+    assert json.loads(config.read_text()) == {"ServerApp": {"port": 9},
+                                              "ContentsManager": {"x": 1, "pre_save_hook": HOOK}}
+    config.write_text("{not json")
+    with pytest.raises(SystemExit, match="not JSON"):
+        install(config)
+    assert config.read_text() == "{not json"                     # left as it was
