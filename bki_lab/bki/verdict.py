@@ -42,7 +42,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 1
+VERDICT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    is_poison: Sequence[bool] | None = None, max_findings: int = 5,
                    n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
                    removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
-                   patience: int = 3, purity_candidates: int = 3,
+                   patience: int = 3, purity_candidates: int = 6,
                    purity_min_count: int = 10, seed: int = 0,
                    show_progress: bool = False) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
@@ -271,8 +271,12 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         patience: BKI's keywords tried in rank order, each verified, before the purity
             candidates. A trigger whose impact is split over several of its words
             (e.g. "no cross, no crown") can rank just below a class word such as `film`.
-        purity_candidates: label-pure n-grams tried after them (0: BKI's ranking only);
-            ``purity_min_count``: the fewest texts such an n-gram must occur in.
+        purity_candidates: label-pure n-grams tried after them (0: BKI's ranking only).
+            Six, not three: after the paper's rule has removed most copies of a long
+            trigger, the pieces of what is left rank below common sentiment words ("of the
+            worst", "waste") that are as pure and more frequent; a rejected candidate costs
+            one pass over ``n_verify`` texts. ``purity_min_count``: the fewest texts such an
+            n-gram must occur in.
         n_verify, n_null, margin: `trigger.verify_trigger`'s sample size, null phrases and
             threshold margin (threshold = max(0.5, largest null flip rate + margin)).
         removal: what a verified finding removes. ``"phrase"``: when its phrase has two or

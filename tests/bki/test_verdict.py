@@ -113,7 +113,7 @@ def test_a_candidate_that_cannot_be_tested_is_not_a_backdoor_nor_a_clean_bill():
     v = find_backdoors(ws, labels, predict=victim, n_null=10)
     # nothing outside the target class to insert the phrase into: not "no backdoor found"
     assert v.verdict == "could not be tested" and v.n_removed == 0
-    assert v.n_tested == 0 and v.n_untestable == 3            # patience 3: three candidates
+    assert v.n_tested == 0 and v.n_untestable == 6   # every candidate tried: 3 keywords, 3 n-grams
     assert v.rejected.verification.n_texts == 0
     assert v.rejected.to_record()["null_max"] is None
 
