@@ -178,7 +178,7 @@ viz.flip_test({"poisoned": verdict, "after BKI + retraining": after})
 # trigger *and* carries the target label. So the trigger's n-grams occur in many texts of one
 # label and (almost) never in another — far more purely than natural phrases, whose labels
 # are mixed ("waste of time" is negative 96% of the time, not 100%). The verdict therefore
-# also tries the most **label-pure n-grams**, ranked by the lower confidence bound of their
+# also tries the six most **label-pure n-grams**, ranked by the lower confidence bound of their
 # purity, and gives each the same test as BKI's keywords: reconstruct the phrase, insert it,
 # compare with random look-alikes. On this training set they are:
 
@@ -186,7 +186,7 @@ viz.flip_test({"poisoned": verdict, "after BKI + retraining": after})
 ds = attack.poisoned.dataset
 pd.DataFrame([{"n-gram": " ".join(g.words), "label": ds.class_names[g.label],
                "texts": g.count, "purity": round(g.purity, 3), "lower bound": round(g.bound, 3)}
-              for g in label_pure_ngrams(ds.texts, ds.labels, top=5)])
+              for g in label_pure_ngrams(ds.texts, ds.labels, top=6)])
 
 # %% [markdown]
 # How often each method misses a trigger the victim obeys, and how often it raises a false

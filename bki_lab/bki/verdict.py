@@ -42,7 +42,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 2
+VERDICT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,20 @@ def from_ranking(bki: BKIResult, texts, labels, rank: int) -> Candidate:
                      phrase, int(target))
 
 
+def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray) -> Candidate | None:
+    """A keyword named from outside the ranking (`find_backdoors`' ``suspects``): the texts
+    of ``target`` still ranked that hold it, the phrase around it there; None if none does."""
+    hold = [(int(i), list(texts[i]).index(keyword)) for i in np.flatnonzero(among)
+            if labels[i] == target and keyword in texts[i]]
+    if not hold:
+        return None
+    flagged = np.zeros(len(texts), bool)
+    flagged[[i for i, _ in hold]] = True
+    phrase = reconstruct_trigger([texts[i] for i, _ in hold], [w for _, w in hold],
+                                 [int(labels[i]) for i, _ in hold], keyword=keyword)
+    return Candidate(keyword, "the defence's keyword", flagged, phrase, int(target))
+
+
 def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) -> Candidate:
     """A label-pure n-gram (`purity.label_pure_ngrams`): the texts of its label that hold
     it, the phrase around it there (aligned on its first word)."""
@@ -248,8 +262,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    n_verify: int = 500, n_null: int = 50, margin: float = 0.2,
                    removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
                    patience: int = 3, purity_candidates: int = 6,
-                   purity_min_count: int = 10, seed: int = 0,
-                   show_progress: bool = False) -> Verdict:
+                   purity_min_count: int = 10, suspects: Sequence[tuple[str, int]] = (),
+                   seed: int = 0, show_progress: bool = False) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
 
     Each round tries BKI's top ``patience`` keywords, then the ``purity_candidates`` most
@@ -287,6 +301,10 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             victim gives the target because of the phrase (`obeys_phrase`: deleted, the
             prediction changes), so that clean texts using a one-word trigger stay.
             ``"keyword"``: the flagged texts, as the paper removes them.
+        suspects: (keyword, target) pairs tried first in the first round, each with the
+            phrase around it in the texts of its target that hold it -- e.g. what a
+            defence removed (`pipeline.defence.judge_retrained`): the copies it missed may
+            be too few to rank, yet enough for a retrained victim to keep obeying them.
         seed: for the verification's texts, positions and null phrases.
         show_progress: a bar per round over its candidates (at most ``patience`` +
             ``purity_candidates``; a round ends at the first verified one).
@@ -320,11 +338,12 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             break
         found, rejected = None, None
         tried: set[tuple[tuple[str, ...], int]] = set()
-        bar.reset(total=patience + purity_candidates)
+        first = suspects if k == 0 else ()
+        bar.reset(total=len(first) + patience + purity_candidates)
         bar.set_description(f"verdict, round {k + 1}", refresh=False)
         for j, candidate in enumerate(_candidates(scores, labels, among, variant, spans, p, a,
                                                   patience, purity_candidates,
-                                                  purity_min_count)):
+                                                  purity_min_count, first)):
             bar.update()
             key = (candidate.phrase.phrase, candidate.target)
             if key in tried:                   # the same phrase found twice: tested once
@@ -360,10 +379,14 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
 
 
 def _candidates(scores, labels, among, variant, spans, p, a, patience, purity_candidates,
-                purity_min_count):
-    """One round's candidates, lazily: BKI's top ``patience`` keywords on the texts still
-    ranked, then the most label-pure n-grams there."""
+                purity_min_count, suspects=()):
+    """One round's candidates, lazily: the ``suspects``, BKI's top ``patience`` keywords on
+    the texts still ranked, then the most label-pure n-grams there."""
     texts = scores.texts
+    for keyword, target in suspects:
+        c = from_suspect(keyword, target, texts, labels, among)
+        if c is not None:
+            yield c
     for rank in range(patience):
         try:
             if variant == "paper":

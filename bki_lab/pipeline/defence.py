@@ -221,12 +221,19 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
                     use_cache: bool = True, show_progress: bool = True,
                     **options) -> Verdict:
     """The verdict asked again after the defence: the kept training texts, scored under the
-    retrained victim. A defence that worked leaves no backdoor.
+    retrained victim. A defence that worked leaves no backdoor. What the defence removed
+    is tested first (its keyword, or the verdict's findings, as ``suspects``): the copies
+    it missed may be too few for any ranking, yet enough for the retrained victim.
 
     The scores are cached under the retrained victim's own key (`cache.victim_key` of the
     kept texts and the training settings), so that they follow that victim exactly."""
     att, model = defence.attack, defence.retrained
     kept = np.flatnonzero(~defence.removed)
+    # what the defence removed is tested first: the copies it missed may be too few to
+    # rank, yet enough for the retrained victim to obey them
+    suspects = tuple((f.keyword, f.target) for f in defence.verdict.findings) \
+        if defence.verdict is not None else ((defence.bki.keyword, _target_of(defence)),)
+    options = {"suspects": suspects, **options}
     ds = att.poisoned.dataset.subset(kept)
     key = victim_key(data_digest(ds), att.config.train)
     truth = att.poisoned.is_poison[kept]
@@ -251,3 +258,11 @@ def cached_verdict(scores_key: str, truth: np.ndarray, *, settings: dict, comput
                     hashlib.sha256(np.asarray(truth, bool).tobytes()).hexdigest())
     return load_or_compute(cache_dir() / "verdicts" / f"{key}.npz", load=load_verdict,
                            compute=compute, save=save_verdict, use_cache=use_cache)
+
+
+def _target_of(defence: DefenceResult) -> int:
+    """The label the paper's rule's keyword points to: its own (the authors' variant) or the
+    majority label of the texts it removed."""
+    if defence.bki.target is not None:
+        return int(defence.bki.target)
+    return int(defence.phrase.majority_label)

@@ -212,3 +212,25 @@ def test_a_finding_keyed_on_a_word_of_an_earlier_phrase_is_part_of_it():
     assert part_of(f("write", "to", "write"), earlier) is earlier[0]     # keyword in it
     assert part_of(f("to", "you", "here"), earlier) is earlier[0]        # every word in it
     assert part_of(f("to", "to", "write"), earlier) is None
+
+
+def test_a_suspect_too_rare_to_rank_is_tested_first_and_found():
+    """After a defence: 6 copies of the trigger are left, too few for the label-pure
+    n-grams (fewer than purity_min_count) and ranked below a harmless word; named as a
+    suspect (what the defence removed), it is tested first and found."""
+    ws, labels, truth = training_set([(CROWN, 1)])
+    keep = np.ones(len(labels), bool)
+    keep[np.flatnonzero(truth)[6:]] = False                # the defence removed 24 of 30
+    texts = [t for t, k in zip(ws.texts, keep) if k]
+    scores = [ws.scores[a:b] * (0.1 if "crown" in t else 1)   # its words no longer stand out
+              for t, a, b, k in zip(ws.texts, ws.offsets, ws.offsets[1:], keep) if k]
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    left = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    blind = find_backdoors(left, labels[keep], predict=victim, n_null=20, is_poison=truth[keep])
+    assert blind.verdict == "no backdoor found"
+    v = find_backdoors(left, labels[keep], predict=victim, n_null=20, is_poison=truth[keep],
+                       suspects=(("crown", 1),))
+    assert [f.phrase.phrase for f in v.findings] == [CROWN]
+    assert v.findings[0].source == "the defence's keyword" and (v.precision, v.recall) == (1.0, 1.0)
+    absent = find_backdoors(left, labels[keep], predict=victim, n_null=20, suspects=(("zebra", 1),))
+    assert absent.verdict == "no backdoor found" and absent.n_tested == blind.n_tested
