@@ -42,7 +42,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 3
+VERDICT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,11 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
         return flagged.copy()
     in_target = among & (labels == target)
     if len(phrase.phrase) >= 2 and phrase.support >= min_support:
-        holds = np.array([bool(t) and contains(texts[i], phrase.phrase)
-                          for i, t in enumerate(in_target)])
-    else:
-        holds = flagged & in_target
+        return np.array([bool(t) and contains(texts[i], phrase.phrase)
+                         for i, t in enumerate(in_target)])
+    # one word (or a phrase too unsure to match exactly): clean texts use it too, so only
+    # the texts the victim labels by it go
+    holds = flagged & in_target
     return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
 
 
@@ -297,9 +298,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             more words and at least ``min_support`` of the flagged texts contain it exactly,
             the texts of the target label that contain it (poisoned copies whose top-p words
             missed the keyword included, clean texts that merely use the keyword left out);
-            otherwise the flagged texts of the target label; of these, only the texts the
-            victim gives the target because of the phrase (`obeys_phrase`: deleted, the
-            prediction changes), so that clean texts using a one-word trigger stay.
+            otherwise those of the flagged texts of the target label that the victim gives
+            the target because of the phrase (`obeys_phrase`: deleted, the prediction
+            changes), so that clean texts using a one-word trigger stay.
             ``"keyword"``: the flagged texts, as the paper removes them.
         suspects: (keyword, target) pairs tried first in the first round, each with the
             phrase around it in the texts of its target that hold it -- e.g. what a
