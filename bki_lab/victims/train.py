@@ -252,13 +252,14 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
         model.train()
         te = time.perf_counter()
         batches = config.batches(lengths[tr_idx], rng)
-        total, count = 0.0, 0
+        total, count, correct = 0.0, 0, 0
         bar.set_description(f"{label}, epoch {epoch}/{config.max_epochs}", refresh=False)
         for b in batches:
             bar.update()
             idx = tr_idx[b]
             ids, lens = pad_batch([seqs[i] for i in idx], device)
-            loss = loss_fn(model(ids, lens), labels[idx].to(device))
+            logits, y = model(ids, lens), labels[idx].to(device)
+            loss = loss_fn(logits, y)
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -272,8 +273,9 @@ def _train(train, config, device, show_progress, on_epoch, label) -> TrainedMode
                     f"was kept or cached (lower the learning rate or --embedding-lr, or "
                     f"check the word vectors)")
             total, count = total + step_loss * len(idx), count + len(idx)
+            correct += int((logits.argmax(1) == y).sum())
         history.append({"epoch": epoch, "train_loss": total / count,
-                        "seconds": time.perf_counter() - te})
+                        "train_accuracy": correct / count, "seconds": time.perf_counter() - te})
         if on_epoch is not None:
             model.eval()
             now = TrainedModel(model, vocab, config, train.class_names, tuple(history), epoch)

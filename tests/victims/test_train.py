@@ -64,6 +64,10 @@ def test_history_and_on_epoch_hook():
                      on_epoch=lambda e, v: calls.append(e) or {"extra": e * 10})
     assert calls == [1, 2] and [h["extra"] for h in v.history] == [10, 20]
     assert 1 <= v.best_epoch <= 2
+    # each epoch's share of training texts predicted right while it trained (the panel of
+    # accuracies is never empty)
+    assert all(0 <= h["train_accuracy"] <= 1 for h in v.history)
+    assert all(h["train_accuracy"] * 40 == round(h["train_accuracy"] * 40) for h in v.history)
 
 
 def test_bad_configs():
