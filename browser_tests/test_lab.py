@@ -169,13 +169,17 @@ def _saved_reopens_whole(driver, lab, name, made=None):
     time.sleep(3)
     text = driver.find_element(By.TAG_NAME, "body").text
     assert not [d for d in DEAD if d in text], f"{name} reopened shows a dead widget"
-    drawn = driver.execute_script(
+    drawn = lambda: driver.execute_script(
         "return [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
         ".js-plotly-plot')].filter(e => e.querySelector('.main-svg')).length;")
-    assert drawn >= figures, f"{name} reopened: {drawn} of its {figures} saved figures drawn"
+    try:
+        _wait(lambda: drawn() >= figures, 60, f"{name}'s saved figures to be drawn")
+    except AssertionError:
+        raise AssertionError(f"{name} reopened: {drawn()} of its {figures} saved figures "
+                             "drawn") from None
     if made:                                 # what the student made with the controls
         shown = _outputs_text(driver) + " ".join(
-            e.text for e in _visible(driver, PANEL + ".gtitle"))
+            e.text for e in _visible(driver, ".gtitle"))
         assert made in shown, f"{name} reopened without the result {made!r}"
     driver.save_screenshot(str(ARTIFACTS / f"reopened-{name}.png"))
 
@@ -193,11 +197,10 @@ def _displayed(element):
         return False
 
 
-PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden) "
 
 
 def _outputs_text(driver):
-    return " ".join(e.text for e in _visible(driver, PANEL + ".jp-OutputArea-output"))
+    return " ".join(e.text for e in _visible(driver, ".jp-OutputArea-output"))
 
 
 def _drive_p_slider(driver):
@@ -220,7 +223,7 @@ def _drive_p_slider(driver):
 
 def _drive_text_picker(driver):
     """03: the text picker switches the heatmap from a poisoned text to a clean one."""
-    titles = lambda: [e.text for e in _visible(driver, PANEL + ".gtitle")]
+    titles = lambda: [e.text for e in _visible(driver, ".gtitle")]
     _wait(lambda: any("(poisoned)" in t for t in titles()), 30, "a poisoned text's heatmap")
     before = set(titles())
     clean = [b for b in _visible(driver, ".widget-toggle-buttons button") if b.text == "clean"]
