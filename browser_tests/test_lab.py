@@ -169,9 +169,12 @@ def _saved_reopens_whole(driver, lab, name, made=None):
     time.sleep(3)
     text = driver.find_element(By.TAG_NAME, "body").text
     assert not [d for d in DEAD if d in text], f"{name} reopened shows a dead widget"
+    # the plotly renderer shows a saved figure as the image JupyterLab saved with it, and
+    # draws the live figure when needed: either counts
     drawn = lambda: driver.execute_script(
         "return [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
-        ".js-plotly-plot')].filter(e => e.querySelector('.main-svg')).length;")
+        ".jp-RenderedPlotly')].filter(e => e.querySelector('.main-svg, img.plot-img')"
+        ").length;")
     try:
         _wait(lambda: drawn() >= figures, 60, f"{name}'s saved figures to be drawn")
     except AssertionError:

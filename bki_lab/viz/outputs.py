@@ -59,6 +59,7 @@ class ResultArea:
         self.text = ""
         self.rich: list[tuple[dict, dict]] = []
         self._handles: list = []
+        self._published: list[dict] = []       # what each output shows now
         self._saved: list = []
         self._last = 0.0
 
@@ -66,8 +67,10 @@ class ResultArea:
         """Place the area's outputs in the running cell, filled with the latest result
         (placed with it, not updated after: a saved or checked notebook holds it)."""
         from IPython.display import display
+        contents = self._contents()
         self._handles = [display(data, metadata=md, raw=True, display_id=True)
-                         for data, md in self._contents()]
+                         for data, md in contents]
+        self._published = [data for data, _ in contents]
         self._last = time.monotonic()
 
     def clear_output(self, wait: bool = False) -> None:
@@ -115,8 +118,16 @@ class ResultArea:
         if inside:                  # the updates go to the kernel, not back into this area
             shell.display_pub, ours = self._saved[-1][2], shell.display_pub
         try:
-            for handle, (data, md) in zip(self._handles, self._contents()):
+            for k, (handle, (data, md)) in enumerate(zip(self._handles, self._contents())):
+                if data == self._published[k]:
+                    continue
+                if k and set(data) == set(self._published[k]):
+                    # the same kind of figure again: JupyterLab hands new data of the same
+                    # type to the renderer it has, and plotly's does not redraw; a blank
+                    # in between makes a new renderer
+                    handle.update({"text/plain": ""}, raw=True)
                 handle.update(data, metadata=md, raw=True)
+                self._published[k] = data
         finally:
             if inside:
                 shell.display_pub = ours

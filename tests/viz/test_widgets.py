@@ -186,8 +186,16 @@ def test_a_result_area_shows_text_live_and_rich_outputs_in_fixed_slots(monkeypat
     assert area.text == "scoring: 100%\ndone\n"
     last = {i: d for d, i, upd in published if upd}
     assert last[ids[0]] == {"text/plain": "scoring: 100%\ndone"}
-    assert "<b>table</b>" in last[ids[1]]["text/html"] and last[ids[2]] == {"text/plain": ""}
+    assert "<b>table</b>" in last[ids[1]]["text/html"] and ids[2] not in last   # unchanged
     assert shell.display_pub.__class__ is Pub                  # restored after the block
+    published.clear()
+    with area:                  # another figure of the same kind: a blank first, so that
+        area.clear_output(wait=True)   # the browser makes a new renderer (plotly's doesn't redraw)
+        print("scoring: 100%\ndone")
+        display(HTML("<b>other</b>"))
+    sent = [d for d, i, upd in published if i == ids[1]]
+    assert sent[0] == {"text/plain": ""} and "<b>other</b>" in sent[1]["text/html"]
+    assert all(i != ids[0] for _, i, _ in published)          # the same text: not sent again
 
 
 def test_a_notebook_saved_without_widget_state_keeps_no_dead_view():
