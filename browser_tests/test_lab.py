@@ -180,9 +180,11 @@ def _saved_reopens_whole(driver, lab, name, made=None):
     except AssertionError:
         raise AssertionError(f"{name} reopened: {drawn()} of its {figures} saved figures "
                              "drawn") from None
-    if made:                                 # what the student made with the controls
-        shown = _outputs_text(driver) + " ".join(
-            e.text for e in _visible(driver, ".gtitle"))
+    if made:           # what the student made with the controls: shown as text, or in a
+        saved_titles = [json.dumps(o["data"][PLOTLY].get("layout", {}).get("title"))
+                        for o in outputs if PLOTLY in o.get("data", {})]
+        shown = " ".join([_outputs_text(driver), *saved_titles,   # figure drawn (above)
+                          *(e.text for e in _visible(driver, ".gtitle"))])
         assert made in shown, f"{name} reopened without the result {made!r}"
     driver.save_screenshot(str(ARTIFACTS / f"reopened-{name}.png"))
 
