@@ -140,10 +140,9 @@ def _verify(phrase, check: dict) -> Verification:
 def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
     """``text`` with the first occurrence of ``phrase`` deleted; without every occurrence
     of its first word when the whole phrase is not in it."""
-    n = len(phrase)
-    for i in range(len(text) - n + 1):
-        if tuple(text[i:i + n]) == tuple(phrase):
-            return tuple(text[:i]) + tuple(text[i + n:])
+    at = ngram_positions([text], phrase)[0]
+    if at is not None:
+        return tuple(text[:at]) + tuple(text[at + len(phrase):])
     return tuple(w for w in text if w != phrase[0])
 
 
@@ -215,29 +214,30 @@ def from_ranking(bki: BKIResult, texts, labels, rank: int) -> Candidate:
 def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray) -> Candidate | None:
     """A keyword named from outside the ranking (`find_backdoors`' ``suspects``): the texts
     of ``target`` still ranked that hold it, the phrase around it there; None if none does."""
-    hold = [(int(i), list(texts[i]).index(keyword)) for i in np.flatnonzero(among)
-            if labels[i] == target and keyword in texts[i]]
+    return _held(keyword, (keyword,), target, "the defence's keyword", texts, labels, among)
+
+
+def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) -> Candidate:
+    """A label-pure n-gram (`purity.label_pure_ngrams`): the texts of its label that hold
+    it, the phrase around it there (aligned on its first word)."""
+    return _held(ngram.words[0], ngram.words, ngram.label, f"label purity {k + 1}", texts,
+                 labels, among)
+
+
+def _held(keyword: str, words, target: int, source: str, texts, labels,
+          among: np.ndarray) -> Candidate | None:
+    """The candidate of the texts of ``target`` still ranked that hold ``words``, with the
+    phrase around them there (aligned on their first word); None if no text holds them."""
+    idx = np.flatnonzero(among & (labels == target))
+    where = ngram_positions([texts[i] for i in idx], words)
+    hold = [(int(i), w) for i, w in zip(idx, where) if w is not None]
     if not hold:
         return None
     flagged = np.zeros(len(texts), bool)
     flagged[[i for i, _ in hold]] = True
     phrase = reconstruct_trigger([texts[i] for i, _ in hold], [w for _, w in hold],
                                  [int(labels[i]) for i, _ in hold], keyword=keyword)
-    return Candidate(keyword, "the defence's keyword", flagged, phrase, int(target))
-
-
-def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) -> Candidate:
-    """A label-pure n-gram (`purity.label_pure_ngrams`): the texts of its label that hold
-    it, the phrase around it there (aligned on its first word)."""
-    idx = np.flatnonzero(among & (labels == ngram.label))
-    where = ngram_positions([texts[i] for i in idx], ngram.words)
-    hold = [(int(i), w) for i, w in zip(idx, where) if w is not None]
-    flagged = np.zeros(len(texts), bool)
-    flagged[[i for i, _ in hold]] = True
-    phrase = reconstruct_trigger([texts[i] for i, _ in hold], [w for _, w in hold],
-                                 [int(labels[i]) for i, _ in hold], keyword=ngram.words[0])
-    return Candidate(ngram.words[0], f"label purity {k + 1}", flagged, phrase,
-                     int(ngram.label))
+    return Candidate(keyword, source, flagged, phrase, int(target))
 
 
 def _check(c: Candidate, texts, labels, among, predicted, counts, truth, options, removal,

@@ -208,13 +208,15 @@ def judge(attack: AttackResult, *, p: int = 5, seed: int = 0, use_cache: bool = 
           show_progress: bool = True, **options) -> Verdict:
     """The verdict on the attack's training set and victim, without retraining
     (`verdict.find_backdoors` on the cached scores; ``options`` go to it)."""
-    scores = bki_scores(attack, use_cache=use_cache, show_progress=show_progress)
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
-    return cached_verdict(
-        attack.key, truth, use_cache=use_cache, settings=dict(p=p, seed=seed, **options),
-        compute=lambda: find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
-                                       is_poison=truth, seed=seed, show_progress=show_progress,
-                                       **options))
+
+    def compute():              # the scores are loaded only when the verdict is not cached
+        scores = bki_scores(attack, use_cache=use_cache, show_progress=show_progress)
+        return find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                              is_poison=truth, seed=seed, show_progress=show_progress,
+                              **options)
+    return cached_verdict(attack.key, truth, use_cache=use_cache,
+                          settings=dict(p=p, seed=seed, **options), compute=compute)
 
 
 def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
