@@ -21,7 +21,7 @@ import pandas as pd
 from bki_lab.bki.verdict import VERDICT_VERSION
 from bki_lab.reproduce.papers import DEVIATIONS
 from bki_lab.reproduce.rows import run_row
-from bki_lab.reproduce.runner import run_dask, run_pool, run_serial
+from bki_lab.reproduce.runner import experiment_digest, run_dask, run_pool, run_serial
 from bki_lab.reproduce.tables import TABLES, collect, collect_multi
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     for row in rows:
         for seed in range(seeds):
             path = out / "rows" / f"{table}--{tag}--{row.id}--seed{seed}.json"
-            if path.exists() and row_done(_read_record(path, log), row, real, authors):
+            if path.exists() and row_done(_read_record(path, log), row, real, authors,
+                                          experiment_digest(row, profile, seed, recipe)):
                 continue
             todo.append((row, seed, path))
     log(f"{table} ({tag}): {len(rows) * seeds - len(todo)} rows done, {len(todo)} to run")
@@ -100,12 +101,16 @@ def reproduce(table: str, *, out: str | Path, profile: str = "quick", seeds: int
     return df
 
 
-def row_done(rec: dict | None, row: Row, real: bool, authors: bool) -> bool:
-    """A finished record of the row as it is now (a record whose victim overrides differ
-    runs again); a real defended row also needs the columns asked for (an older record
-    without them runs again, from the cached victim and scores)."""
+def row_done(rec: dict | None, row: Row, real: bool, authors: bool,
+             experiment: str | None = None) -> bool:
+    """A finished record of the row as it is now (a record whose victim overrides or whose
+    ``experiment`` digest (`runner.experiment_digest`: data sizes and training recipe)
+    differ runs again); a real defended row also needs the columns asked for (an older
+    record without them runs again, from the cached victim and scores)."""
     if not rec or rec.get("status") != "ok":
         return False
+    if experiment is not None and rec.get("experiment", experiment) != experiment:
+        return False                    # the profile's data or recipe changed since
     if real and rec.get("train_overrides", dict(row.train)) != dict(row.train):
         return False                    # the row's victim changed since: run it again
     if real and "verdict" in rec and rec.get("verdict_version", 0) != VERDICT_VERSION:

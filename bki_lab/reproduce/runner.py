@@ -34,9 +34,19 @@ def describe_device(device: str) -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
+def experiment_digest(row, profile: str, seed: int, recipe: str) -> str:
+    """A digest of everything the row's victim is made from (data sizes, poisoning, training
+    settings): a record whose digest differs from the row's now was made by another
+    profile or recipe and runs again."""
+    from bki_lab.pipeline.cache import cache_key
+    cfg = row.config(profile=profile, seed=seed, recipe=recipe)
+    return cache_key("experiment", asdict(cfg))
+
+
 def _record(row, profile: str, seed: int, recipe: str) -> dict:
     return {"id": row.id, "seed": seed, "profile": profile, "recipe": recipe, "row": asdict(row),
-            "verdict_version": VERDICT_VERSION}
+            "verdict_version": VERDICT_VERSION,
+            "experiment": experiment_digest(row, profile, seed, recipe)}
 
 
 def compute_row(row, profile: str, seed: int, run: Callable, threads: int | None = None,

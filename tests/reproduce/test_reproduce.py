@@ -226,3 +226,22 @@ def test_a_record_made_by_an_older_verdict_runs_again():
     assert not _done({**rec, "verdict_version": VERDICT_VERSION - 1}, row, True, False)
     assert not _done({"status": "ok", "verdict": "backdoor"}, row, True, False)
     assert _done({"status": "ok"}, row, True, False)          # no verdict in it: as it is
+
+
+def test_a_record_made_with_another_profile_or_recipe_runs_again(monkeypatch):
+    # the profile's training recipe (or data sizes) changed since the record was written
+    from bki_lab.pipeline import config
+    from bki_lab.reproduce.run import row_done as _done
+    from bki_lab.reproduce.runner import _record, experiment_digest
+    row = attack_table2_rows()[3]
+    rec = {**_record(row, "class", 0, "bki-lab"), "status": "ok"}
+    now = experiment_digest(row, "class", 0, "bki-lab")
+    assert rec["experiment"] == now and _done(rec, row, True, False, now)
+    assert experiment_digest(row, "class", 1, "bki-lab") != now       # another seed
+    assert experiment_digest(row, "quick", 0, "bki-lab") != now       # another profile
+    recipe = {**config.RECIPES["bki-lab"][("imdb", "class")], "max_epochs": 99}
+    monkeypatch.setitem(config.RECIPES["bki-lab"], ("imdb", "class"), recipe)
+    changed = experiment_digest(row, "class", 0, "bki-lab")
+    assert changed != now and not _done(rec, row, True, False, changed)
+    legacy = {k: v for k, v in rec.items() if k != "experiment"}
+    assert _done(legacy, row, True, False, changed)                    # older records: kept
