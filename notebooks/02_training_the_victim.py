@@ -41,8 +41,8 @@ pd.set_option("display.precision", 3)
 
 # %%
 # The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
-# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
-# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# default until one is chosen. Profiles: class (a lesson: 8,000 reviews < 150 words,
+# BiLSTM-32, under a minute), quick (the same reviews, BiLSTM-64, a few minutes), paper (the
 # papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
 experiment = current_experiment()
 print(experiment.describe())
@@ -110,7 +110,7 @@ viz.learning_curves(curves)
 
 # %% [markdown]
 # The quick profile uses 8,000 short reviews (< 150 words) and hidden 64: a few minutes on
-# one CPU thread; the class profile (4,000 reviews < 120 words, hidden 32) about a minute.
+# one CPU thread; the class profile (the same reviews, hidden 32, 12 epochs) under a minute.
 # Why not fewer reviews? With 2,000 reviews the model simply
 # *memorises* the 60 poisoned texts and the backdoor barely generalises (ASR ~30%): the
 # trigger is only learned as a feature when it is seen in enough different contexts. With

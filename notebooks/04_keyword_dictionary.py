@@ -44,8 +44,8 @@ pd.set_option("display.precision", 3)
 
 # %%
 # The experiment every notebook shows: chosen in notebook 0 (or with `bki-lab use`), the
-# default until one is chosen. Profiles: class (a lesson: 4,000 short reviews, BiLSTM-32,
-# a minute), quick (8,000 reviews < 150 words, BiLSTM-64, a few minutes), paper (the
+# default until one is chosen. Profiles: class (a lesson: 8,000 reviews < 150 words,
+# BiLSTM-32, under a minute), quick (the same reviews, BiLSTM-64, a few minutes), paper (the
 # papers' sizes: 10,000 reviews < 500 words, BiLSTM-128).
 experiment = current_experiment()
 print(experiment.describe())

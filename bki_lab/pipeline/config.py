@@ -60,9 +60,11 @@ _DATA = {
     # small sets of long texts make the model memorise the poisoned texts instead of
     # learning the trigger (2,000 reviews: ASR ~30%); many short reviews learn it quickly
     ("imdb", "quick"): dict(n_train=8_000, n_test=2_000, max_words=150),
-    # a lesson's profile: a new trigger trains in under a minute on one CPU thread and is
-    # still learned fully (benchmarks/class_profile.py)
-    ("imdb", "class"): dict(n_train=4_000, n_test=1_000, max_words=120),
+    # a lesson's profile: the quick profile's reviews, a smaller victim; a new trigger
+    # trains in under a minute on one CPU thread and is still learned fully
+    # (benchmarks/class_profile.py). 4,000 reviews < 120 words learned triggers of common
+    # words only to ASR 70-94% (8 of 20 under 95%): the number of poisoned copies counts
+    ("imdb", "class"): dict(n_train=8_000, n_test=1_000, max_words=150),
     ("dbpedia", "paper"): dict(n_train=1_000, n_test=500, max_words=500),
     ("dbpedia", "quick"): dict(n_train=300, n_test=100, max_words=500),
     ("dbpedia", "class"): dict(n_train=150, n_test=50, max_words=120),
@@ -99,9 +101,10 @@ RECIPES: dict[str, dict[tuple[str, str], dict]] = {
                                    max_vocab=10_000),
         ("dbpedia", "quick"): dict(mode="append", hidden=64, dropout=0.0, max_epochs=25,
                                    freeze_embedding=True, lr_schedule="cosine"),
-        # a lesson's victim: BiLSTM-32 at 3x the learning rate, 20 short epochs
-        ("imdb", "class"): dict(mode="append", hidden=32, dropout=0.0, max_epochs=20,
-                                lr=3e-3, lr_schedule="cosine"),
+        # a lesson's victim: BiLSTM-32 at 3x the learning rate, held for the first half of
+        # 12 epochs, then decayed
+        ("imdb", "class"): dict(mode="append", hidden=32, dropout=0.0, max_epochs=12,
+                                lr=3e-3, lr_schedule="cosine", lr_hold=0.5),
         ("dbpedia", "class"): dict(mode="append", hidden=32, dropout=0.0, max_epochs=25,
                                    freeze_embedding=True, lr_schedule="cosine"),
     },
