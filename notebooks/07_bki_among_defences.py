@@ -45,7 +45,7 @@ from bki_lab import read_results
 
 bki_lab.set_seed(0)
 pd.set_option("display.precision", 3)
-from bki_lab import defence_removals
+from bki_lab import defence_removals, judge
 from bki_lab import hidden_states
 from bki_lab import strip_detect, victim_proba
 
@@ -67,7 +67,9 @@ attack = run_attack(config)                  # cached by notebook 2
 scores = bki_scores(attack)                  # cached by notebook 3
 ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
 h = hidden_states(attack.victim.model, attack.victim.encode(ds.texts))   # the victim's h_l
-removals = defence_removals(attack, scores, p=experiment.p, hidden=h)  # BKI twice, then filters
+verdict = judge(attack, p=experiment.p)      # cached by notebook 6
+removals = defence_removals(attack, scores, p=experiment.p, hidden=h,  # BKI twice, then
+                            verdict=verdict)                            # the filters
 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                        if k in ("method", "n_removed", "precision", "recall")}
                       for r in removals])

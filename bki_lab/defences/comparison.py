@@ -76,20 +76,27 @@ class Outcome:
 
 
 def defence_removals(attack, scores, *, p: int = 5, seed: int = 0,
-                     hidden: np.ndarray | None = None) -> tuple[Removal, ...]:
+                     hidden: np.ndarray | None = None, verdict=None) -> tuple[Removal, ...]:
     """What every training-set defence removes from ``attack``'s training set, without
     retraining: BKI by the paper's rule and by the verdict (from ``scores``,
     `defence.bki_scores`; their seconds include the scoring's), then `run_filters`
-    (``hidden``: the victim's h_l of the training texts, if already computed)."""
+    (``hidden``: the victim's h_l of the training texts, if already computed).
+    ``verdict``: the verdict on this attack with this ``p`` already made (e.g. the cached
+    `pipeline.defence.judge`), used as it is; its removal's seconds are then the scoring's
+    alone."""
     from bki_lab.bki.dictionary import identify
     from bki_lab.bki.verdict import find_backdoors
     ds, truth = attack.poisoned.dataset, attack.poisoned.is_poison
+    if verdict is not None and len(verdict.removed) != len(ds):
+        raise ValueError(f"the verdict given judges {len(verdict.removed)} texts; this "
+                         f"attack's training set has {len(ds)}")
     t0 = time.perf_counter()
     paper = bki_removal(identify(scores, p=p, is_poison=truth),
                         scores.seconds + time.perf_counter() - t0)
     t0 = time.perf_counter()
-    verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
-                             is_poison=truth, seed=seed)
+    if verdict is None:
+        verdict = find_backdoors(scores, ds.labels, predict=attack.victim.predict, p=p,
+                                 is_poison=truth, seed=seed)
     return (paper, verdict_removal(verdict, scores.seconds + time.perf_counter() - t0),
             *run_filters(attack, seed=seed, hidden=hidden))
 

@@ -367,7 +367,7 @@ def defence_explorer(experiment=None, **config) -> Controls:
     from bki_lab.defences.comparison import defence_removals
     from bki_lab.pipeline.attack import run_attack
     from bki_lab.pipeline.current import current_experiment
-    from bki_lab.pipeline.defence import bki_scores
+    from bki_lab.pipeline.defence import bki_scores, judge
     from bki_lab.victims.lstm import hidden_states
     from bki_lab.viz.defences import hidden_projection, score_histogram
     experiment = experiment or current_experiment()
@@ -388,8 +388,9 @@ def defence_explorer(experiment=None, **config) -> Controls:
                 ds, truth = att.poisoned.dataset, att.poisoned.is_poison
                 scores = bki_scores(att)
                 h = hidden_states(att.victim.model, att.victim.encode(ds.texts))
+                verdict = judge(att, p=experiment.p, seed=experiment.seed)   # cached
                 removals = defence_removals(att, scores, p=experiment.p, seed=experiment.seed,
-                                            hidden=h)
+                                            hidden=h, verdict=verdict)
                 table = pd.DataFrame([{k: v for k, v in r.to_record().items()
                                        if k in ("method", "n_removed", "precision", "recall")}
                                       for r in removals])

@@ -116,3 +116,24 @@ def test_score_histogram_splits_clean_and_poisoned_and_marks_the_cut():
     assert [t.name for t in fig.data] == ["clean", "poisoned"]
     assert len(fig.data[1].x) == poison.sum()
     assert fig.layout.shapes and fig.layout.shapes[0].x0 == r.scores[(labels == 1) & r.removed].min()
+
+
+def test_a_verdict_already_made_is_used_as_it_is(imdb_dir):
+    import pytest
+
+    from bki_lab.defences.comparison import defence_removals
+    from bki_lab.pipeline.defence import bki_scores, judge
+    att = run_attack(tiny(rate=0.2), show_progress=False)
+    scores = bki_scores(att, show_progress=False)
+    made = defence_removals(att, scores, p=5)
+    verdict = judge(att, p=5, show_progress=False)
+    given = defence_removals(att, scores, p=5, verdict=verdict)
+    assert [r.method for r in given] == [r.method for r in made]
+    for a, b in zip(made, given):        # the same decisions, computed or given
+        assert np.array_equal(a.removed, b.removed) and a.precision == b.precision
+    assert np.array_equal(given[1].removed, verdict.removed)
+    from dataclasses import replace
+    cfg = tiny(rate=0.2)
+    other = run_attack(replace(cfg, data=replace(cfg.data, n_train=16)), show_progress=False)
+    with pytest.raises(ValueError, match="judges"):
+        defence_removals(other, bki_scores(other, show_progress=False), p=5, verdict=verdict)
