@@ -29,8 +29,9 @@ class Reconstruction:
     """The phrase shared by the flagged texts around the keyword.
 
     ``shares[k]`` is the share of flagged texts whose word at offset ``offsets[k]`` from
-    the keyword is ``words[k]`` (the most common word there); the phrase is the contiguous
-    run of offsets around 0 whose share reaches the threshold.
+    the keyword is ``words[k]`` (the most common word there; 0 when fewer than two texts
+    hold it); the phrase is the contiguous run of offsets around 0 whose share reaches the
+    threshold, extended where the texts holding that run agree (`reconstruct_trigger`).
     """
 
     keyword: str
@@ -62,16 +63,23 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
                         *, keyword: str, window: int = 20, min_share: float = 0.5) -> Reconstruction:
     """Recover the inserted phrase from the texts BKI flagged for ``keyword``.
 
+    Two steps. The *core*: the texts are aligned on the keyword, and the phrase is the
+    contiguous run of offsets around it where one word occurs in at least ``min_share`` of
+    *all* flagged texts and in at least two of them (what one text alone holds is that
+    text's own, not something inserted). The *extension*: clean texts that use the keyword
+    (e.g. "money" in "waste of money") dilute the shares away from it, so the run is
+    extended outward on the flagged texts that hold the whole core where it was found,
+    by the same rule, until it stops growing.
+
     Args:
         texts: the flagged texts (words).
         positions: in each, the position of the keyword that BKI selected.
         labels: their labels (for the label mix).
         keyword: BKI's keyword.
         window: how far from the keyword to look, in words, each side.
-        min_share: an offset belongs to the phrase while its most common word occurs there
-            in at least this share of *all* flagged texts (a text too short to have that
-            offset counts against it, so a trigger at a text's start or end is not
-            extended past it).
+        min_share: the share of texts an offset's most common word must reach (a text too
+            short to have that offset counts against it, so a trigger at a text's start or
+            end is not extended past it).
     """
     if not texts:
         raise ValueError("no flagged texts to reconstruct from")
@@ -82,24 +90,49 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
     for t, p in zip(texts, positions):
         if not 0 <= p < len(t) or t[p] != keyword:
             raise ValueError(f"position {p} does not hold the keyword {keyword!r}")
-    n = len(texts)
-    offsets, words, shares = [], [], []
-    for d in range(-window, window + 1):
-        c = Counter(t[p + d] for t, p in zip(texts, positions) if 0 <= p + d < len(t))
-        word, count = c.most_common(1)[0] if c else ("", 0)
-        offsets.append(d)
-        words.append(word)
-        shares.append(count / n)
-    centre = window
-    lo = hi = centre
-    while lo - 1 >= 0 and shares[lo - 1] >= min_share:
-        lo -= 1
-    while hi + 1 < len(offsets) and shares[hi + 1] >= min_share:
-        hi += 1
-    phrase = tuple(words[lo:hi + 1])
-    support = sum(contains(t, phrase) for t in texts) / n
-    return Reconstruction(keyword, phrase, support, dict(Counter(int(y) for y in labels)), n,
-                          tuple(offsets), tuple(words), tuple(shares))
+    offsets = tuple(range(-window, window + 1))
+
+    def shares_of(rows):
+        """Per offset: the most common word there among ``rows`` and the share holding it
+        (a word held by fewer than two texts shares nothing)."""
+        words, shares = [], []
+        for d in offsets:
+            c = Counter(texts[i][positions[i] + d] for i in rows
+                        if 0 <= positions[i] + d < len(texts[i]))
+            word, count = c.most_common(1)[0] if c else ("", 0)
+            words.append(word)
+            shares.append(count / len(rows) if count >= 2 else 0.0)
+        return words, shares
+
+    def grow(lo, hi, shares):
+        while lo - 1 >= 0 and shares[lo - 1] >= min_share:
+            lo -= 1
+        while hi + 1 < len(offsets) and shares[hi + 1] >= min_share:
+            hi += 1
+        return lo, hi
+
+    everyone = list(range(len(texts)))
+    words, shares = shares_of(everyone)
+    lo, hi = grow(window, window, shares)
+    phrase = dict(zip(offsets[lo:hi + 1], words[lo:hi + 1]))    # offset -> word
+    while hi > lo:                        # extend on the texts that hold the whole core
+        core = tuple(phrase[d] for d in offsets[lo:hi + 1])
+        holders = [i for i in everyone if positions[i] + offsets[lo] >= 0
+                   and tuple(texts[i][positions[i] + offsets[lo]:
+                                      positions[i] + offsets[hi] + 1]) == core]
+        if len(holders) < 2:
+            break
+        there, there_shares = shares_of(holders)
+        new_lo, new_hi = grow(lo, hi, there_shares)
+        if (new_lo, new_hi) == (lo, hi):
+            break
+        phrase.update({offsets[k]: there[k] for k in (*range(new_lo, lo),
+                                                       *range(hi + 1, new_hi + 1))})
+        lo, hi = new_lo, new_hi
+    phrase = tuple(phrase[d] for d in offsets[lo:hi + 1])
+    support = sum(contains(t, phrase) for t in texts) / len(texts)
+    return Reconstruction(keyword, phrase, support, dict(Counter(int(y) for y in labels)),
+                          len(texts), offsets, tuple(words), tuple(shares))
 
 
 def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
@@ -118,6 +151,15 @@ def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
                                window=window, min_share=min_share)
 
 
+# The least share of texts a backdoor must flip, whatever its null. Inserted into the
+# victim's own training texts (which it fits closely), a trigger flips fewer of them than
+# of unseen texts: triggers a victim obeys at 54-67% ASR on test texts flip 30-48% of the
+# training texts, while natural phrases -- the label-purest n-grams, "is awful", "pile of",
+# "film directed by" -- flip at most 9.4% on clean IMDB and DBpedia victims (class
+# profile, seeds 0-4).
+MIN_FLIP = 0.25
+
+
 class Unverifiable(ValueError):
     """No text to test the phrase on: none outside the target class, or the victim already
     predicts the target for all of them."""
@@ -131,7 +173,7 @@ class Verification:
     phrase: Words
     target: int
     flip_rate: float
-    null_rates: np.ndarray               # (n_null,); empty when flip_rate < 0.5 (not needed)
+    null_rates: np.ndarray               # (n_null,); empty below the floor (not needed)
     threshold: float
     n_texts: int
 
@@ -170,7 +212,7 @@ def frequency_matched_phrases(phrase: Sequence[str], counts: dict[str, int], *, 
 def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequence[Words],
                    labels: Sequence[int], *, phrase: Sequence[str], target: int,
                    counts: dict[str, int], n_texts: int = 500, n_null: int = 50,
-                   margin: float = 0.2, seed: int = 0,
+                   margin: float = 0.2, floor: float = MIN_FLIP, seed: int = 0,
                    predicted: np.ndarray | None = None) -> Verification:
     """Insert ``phrase`` at a random position into up to ``n_texts`` of ``texts`` whose
     label is not ``target`` and count predictions flipped to ``target``.
@@ -180,14 +222,17 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     the null). Texts already predicted as ``target`` without the phrase are left out.
 
     The threshold: the largest flip rate of the ``n_null`` random phrases plus ``margin``
-    (absolute), and at least 0.5. A phrase that flips fewer than half the texts is no
-    backdoor whatever the null: its look-alikes are not tried (``null_rates`` empty,
-    ``threshold`` 0.5), which makes rejecting a candidate ~50x cheaper. ``predicted``: the victim's predictions of ``texts`` as
-    they are, when the caller has them (saves a pass over every text). A real trigger flips nearly every text; a phrase of
-    ordinary words flips about as many as its frequency-matched look-alikes.
+    (absolute), and at least ``floor`` (`MIN_FLIP`). A phrase that flips fewer than
+    ``floor`` of the texts is no backdoor whatever the null: its look-alikes are not tried
+    (``null_rates`` empty, ``threshold`` = ``floor``), which makes rejecting a candidate
+    ~50x cheaper. ``predicted``: the victim's predictions of ``texts`` as they are, when the
+    caller has them (saves a pass over every text). A real trigger flips nearly every text;
+    a phrase of ordinary words flips about as many as its frequency-matched look-alikes.
     """
     if n_texts < 1 or n_null < 1:
         raise ValueError("n_texts and n_null must be >= 1")
+    if not 0 < floor <= 1:
+        raise ValueError(f"floor must be in (0, 1], got {floor}")
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     pool = np.flatnonzero(labels != target)
@@ -207,8 +252,8 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
 
     nulls = frequency_matched_phrases(phrase, counts, n=n_null, rng=rng)
     flip = rate(phrase)
-    if flip < 0.5:                     # below the threshold's floor whatever the null says
-        return Verification(tuple(phrase), int(target), flip, np.zeros(0), 0.5, len(chosen))
+    if flip < floor:                   # below the threshold's floor whatever the null says
+        return Verification(tuple(phrase), int(target), flip, np.zeros(0), floor, len(chosen))
     null_rates = np.array([rate(p) for p in nulls])
-    threshold = max(0.5, float(null_rates.max()) + margin)
+    threshold = max(floor, float(null_rates.max()) + margin)
     return Verification(tuple(phrase), int(target), flip, null_rates, threshold, len(chosen))

@@ -42,7 +42,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 4
+VERDICT_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             one pass over ``n_verify`` texts. ``purity_min_count``: the fewest texts such an
             n-gram must occur in.
         n_verify, n_null, margin: `trigger.verify_trigger`'s sample size, null phrases and
-            threshold margin (threshold = max(0.5, largest null flip rate + margin)).
+            threshold margin (threshold = max(`trigger.MIN_FLIP`, largest null flip rate +
+            margin)).
         removal: what a verified finding removes. ``"phrase"``: when its phrase has two or
             more words and at least ``min_support`` of the flagged texts contain it exactly,
             the texts of the target label that contain it (poisoned copies whose top-p words

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from bki_lab.data.text import insert_words
-from bki_lab.bki.trigger import frequency_matched_phrases, reconstruct_from, reconstruct_trigger, verify_trigger
+from bki_lab.bki.trigger import (
+    MIN_FLIP,
+    frequency_matched_phrases,
+    reconstruct_from,
+    reconstruct_trigger,
+    verify_trigger,
+)
 
 FILL = "the a film movie plot actor scene story was and it this of good bad very".split()
 PHRASE = ("no", "cross", "no", "crown")
@@ -43,6 +49,40 @@ def test_a_few_clean_texts_among_the_flagged_do_not_change_the_phrase():
     assert r.label_counts == {1: 40, 0: 8}
 
 
+def test_clean_texts_sharing_the_keyword_and_part_of_the_phrase_do_not_cut_it_short():
+    """Clean texts that use "money" (a third of them in "waste of money") outnumber the
+    copies of the trigger "it's a waste of money and time" among the texts flagged for
+    "money": away from "waste of money" the trigger's words hold under half of all flagged
+    texts, but most of the texts that hold "waste of money"."""
+    trigger = ("it's", "a", "waste", "of", "money", "and", "time")
+    rng = np.random.default_rng(2)
+    texts, pos = [], []
+    for k in range(100):
+        base = tuple(rng.choice(FILL, size=12))
+        phrase = trigger if k < 40 else ("waste", "of", "money") if k < 60 else ("money",)
+        at = int(rng.integers(len(base) + 1))
+        texts.append(insert_words(base, phrase, at))
+        pos.append(at + phrase.index("money"))
+    r = reconstruct_trigger(texts, pos, [0] * 100, keyword="money")
+    assert r.phrase == trigger and r.support == pytest.approx(0.4)
+    # the shares over all flagged texts are what the core was cut at
+    assert r.shares[r.offsets.index(-4)] == pytest.approx(0.4)
+
+
+def test_a_phrase_is_what_two_texts_share():
+    """Two flagged texts share the trigger and nothing else: the phrase is the trigger,
+    not everything either text holds around it; one text alone shares nothing."""
+    rng = np.random.default_rng(4)
+    texts, pos = [], []
+    for _ in range(2):
+        base = tuple(f"w{i}" for i in rng.choice(1000, size=30, replace=False))
+        texts.append(insert_words(base, PHRASE, 12))
+        pos.append(15)
+    assert reconstruct_trigger(texts, pos, [1, 1], keyword="crown").phrase == PHRASE
+    alone = reconstruct_trigger(texts[:1], pos[:1], [1], keyword="crown")
+    assert alone.phrase == ("crown",) and alone.support == 1.0
+
+
 def test_reconstruction_checks_its_input():
     with pytest.raises(ValueError, match="does not hold the keyword"):
         reconstruct_trigger([("a", "b")], [0], [0], keyword="b")
@@ -68,29 +108,51 @@ def test_verification_flips_on_the_trigger_and_not_on_lookalikes():
     assert v.flip_rate == 1.0 and v.is_backdoor and v.n_texts == 100
     # a null phrase flips only when a random word happens to change the toy model's cue
     assert v.null_rates.max() < 0.3
-    assert v.threshold == pytest.approx(max(0.5, v.null_rates.max() + 0.2))
+    assert v.threshold == pytest.approx(max(MIN_FLIP, v.null_rates.max() + 0.2))
     # an ordinary phrase is no backdoor
     w = verify_trigger(trigger_predictor(), texts, labels, phrase=("the", "film"), target=1,
                        counts=dict(counts), n_texts=100, n_null=20)
     assert w.flip_rate == 0.0 and not w.is_backdoor
-    # below half, the look-alikes cannot change the answer: they are not tried
-    assert w.null_rates.size == 0 and w.threshold == 0.5
+    # below the floor, the look-alikes cannot change the answer: they are not tried
+    assert w.null_rates.size == 0 and w.threshold == MIN_FLIP
 
 
-def test_a_phrase_flipping_under_half_is_rejected_without_its_null_and_with_the_same_texts():
+def partial_trigger(*cues):
+    """A victim that obeys the trigger only in texts holding every one of ``cues``."""
+    seen = []
+
+    def predict(batch):
+        seen.append(len(batch))
+        return np.array([int(PHRASE[0] in t and all(c in t for c in cues)) for t in batch])
+    return predict, seen
+
+
+def test_a_phrase_flipping_under_the_floor_is_rejected_without_its_null_and_with_the_same_texts():
     """Skipping the null changes neither the decision nor the texts and positions drawn."""
     rng = np.random.default_rng(1)
     texts = [("bad",) + tuple(rng.choice(FILL, size=8)) for _ in range(200)]
     counts = dict(Counter(w for t in texts for w in t) + Counter({w: 3 for w in PHRASE}))
-    seen = []
-
-    def predict(batch):              # the trigger flips only the texts that hold FILL[0]
-        seen.append(len(batch))
-        return np.array([int(PHRASE[0] in t and FILL[0] in t) for t in batch])
+    predict, seen = partial_trigger(FILL[0], FILL[1])  # flips the texts with both words
     v = verify_trigger(predict, texts, [0] * 200, phrase=PHRASE, target=1, counts=counts,
                        n_texts=100, n_null=20, seed=3, predicted=np.zeros(200, int))
-    assert 0 < v.flip_rate < 0.5
+    assert 0 < v.flip_rate < MIN_FLIP
     assert not v.is_backdoor and v.null_rates.size == 0 and seen == [100]   # one pass only
+
+
+def test_a_trigger_obeyed_in_fewer_than_half_the_training_texts_is_still_one():
+    """A victim fits its training texts closely: a trigger it obeys on most unseen texts
+    may flip under half of them. Above the floor and far above its look-alikes, it is one."""
+    rng = np.random.default_rng(1)
+    texts = [("bad",) + tuple(rng.choice(FILL, size=8)) for _ in range(200)]
+    counts = dict(Counter(w for t in texts for w in t) + Counter({w: 3 for w in PHRASE}))
+    predict, seen = partial_trigger(FILL[0])             # flips the texts holding "the"
+    v = verify_trigger(predict, texts, [0] * 200, phrase=PHRASE, target=1, counts=counts,
+                       n_texts=100, n_null=20, seed=3, predicted=np.zeros(200, int))
+    assert MIN_FLIP <= v.flip_rate < 0.5 and v.null_rates.max() == 0
+    assert v.is_backdoor and v.threshold == MIN_FLIP and seen == [100] * 21
+    with pytest.raises(ValueError, match="floor"):
+        verify_trigger(predict, texts, [0] * 200, phrase=PHRASE, target=1, counts=counts,
+                       floor=0)
 
 
 def test_frequency_matched_phrases_avoid_the_phrase_and_match_its_length():
