@@ -26,7 +26,7 @@
 # 2. **Verify** it: insert the phrase into training texts of other labels and count how often
 #    the victim's prediction flips to the flagged texts' label. Compare with a **null**: 50
 #    phrases of random vocabulary words of the same frequencies. The verdict *backdoor* needs
-#    a flip rate of at least max(50%, largest null flip rate + 20 points).
+#    a flip rate of at least max(25%, largest null flip rate + 20 points).
 # 3. **Repeat** on the texts that remain, until a candidate fails: one training set may hold
 #    several triggers. Nothing is removed when the first candidate fails: *no backdoor found*.
 #
@@ -160,9 +160,12 @@ viz.flip_test({"poisoned": verdict, "after BKI + retraining": after})
 # **Reading the figure.** Grey dots are the random phrases (the null), the orange circle the
 # keyword alone, the red diamond the reconstructed phrase; the black tick is the threshold.
 # A backdoor puts its diamond far to the right of every grey dot; an ordinary word sits among
-# them. The margin of 20 points above the largest null value, and the floor of 50%, are
-# deliberately wide: a trigger learned to convergence flips nearly every text, while a
-# sentiment word flips only the texts that were close to the boundary.
+# them. The margin of 20 points above the largest null value is deliberately wide: a trigger
+# learned to convergence flips nearly every text, while a sentiment word flips only the texts
+# that were close to the boundary. The floor of 25% is below half on purpose: the victim fits
+# its own training texts closely, so a trigger it obeys on most *unseen* texts may flip fewer
+# than half of its training texts (a partly learned trigger, or what survives a defence),
+# while the natural phrases the verdict tries flip under a tenth of them on clean victims.
 
 # %% [markdown]
 # ## Where deleting one word cannot look
