@@ -110,7 +110,8 @@ viz.learning_curves(curves)
 
 # %% [markdown]
 # The quick profile uses 8,000 short reviews (< 150 words) and hidden 64: a few minutes on
-# one CPU thread; the class profile (the same reviews, hidden 32, 12 epochs) under a minute.
+# one CPU thread; the class profile (the same reviews, hidden 32, 14 epochs in batches of
+# up to 64) under a minute.
 # Why not fewer reviews? With 2,000 reviews the model simply
 # *memorises* the 60 poisoned texts and the backdoor barely generalises (ASR ~30%): the
 # trigger is only learned as a feature when it is seen in enough different contexts. With
