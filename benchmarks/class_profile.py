@@ -9,7 +9,8 @@ For each of ``n`` triggers of 3-10 words (`random_triggers`, seed 0, random targ
 3%), cut from the profile's test texts, the stages a notebook runs are timed from an empty
 cache: poisoning, training the victim, scoring every word + the dictionary (heatmaps and
 g(k)), retraining by the paper's rule, and the verdict. The table also gives each victim's
-clean accuracy and ASR; the last lines are the median seconds per stage and the cumulative
+clean accuracy and ASR, the paper rule's keyword, precision P and recall R, and the
+verdict before and after that rule; the last lines are the median seconds per stage and the cumulative
 times the lesson targets refer to (victim <= 60 s, dictionary <= 2 min, verdict <= 4 min).
 Compare the ratios between profiles (``--profile quick``), not the seconds, across
 machines. ``--part K/N`` times every N-th trigger from the K-th (to run N processes side
@@ -83,7 +84,8 @@ def main(argv=None) -> int:
         t["verdict (before and after)"] = time.perf_counter() - t0
         rows.append({"trigger": g.trigger, "target": g.target, "n_poison": poisoned.n_poison,
                      "acc": att.clean_accuracy, "asr": att.attack_success_rate,
-                     "keyword": bki.keyword, "verdict": v.verdict,
+                     "keyword": bki.keyword, "P": round(bki.precision, 3),
+                     "R": round(bki.recall, 3), "verdict": v.verdict,
                      "after": after.verdict, **{k: round(x, 1) for k, x in t.items()}})
         print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     df = pd.DataFrame(rows)
