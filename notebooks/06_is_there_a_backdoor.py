@@ -26,7 +26,9 @@
 # 2. **Verify** it: insert the phrase into training texts of other labels and count how often
 #    the victim's prediction flips to the flagged texts' label. Compare with a **null**: 50
 #    phrases of random vocabulary words of the same frequencies. The verdict *backdoor* needs
-#    a flip rate of at least max(25%, largest null flip rate + 20 points).
+#    a flip rate of at least max(25%, largest null flip rate + 20 points). (A look-alike that
+#    itself flips 25% or more drew a word some backdoor answers, say a second trigger's: it
+#    is left out of the null.)
 # 3. **Repeat** on the texts that remain, until a candidate fails: one training set may hold
 #    several triggers. Nothing is removed when the first candidate fails: *no backdoor found*.
 #

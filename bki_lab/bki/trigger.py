@@ -66,7 +66,10 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
     Two steps. The *core*: the texts are aligned on the keyword, and the phrase is the
     contiguous run of offsets around it where one word occurs in at least ``min_share`` of
     *all* flagged texts and in at least two of them (what one text alone holds is that
-    text's own, not something inserted). The *extension*: clean texts that use the keyword
+    text's own, not something inserted), cut to the longest run around the keyword that
+    two texts hold whole (when the keyword occurs twice in the trigger, texts aligned on
+    either occurrence make each offset common without any text holding them all). The
+    *extension*: clean texts that use the keyword
     (e.g. "money" in "waste of money") dilute the shares away from it, so the run is
     extended outward on the flagged texts that hold the whole core where it was found,
     by the same rule, until it stops growing.
@@ -111,15 +114,26 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
             hi += 1
         return lo, hi
 
+    def holding(lo, hi, phrase):
+        """The texts that hold ``phrase`` (offset -> word) whole over offsets lo..hi."""
+        core = tuple(phrase[d] for d in offsets[lo:hi + 1])
+        return [i for i in everyone if positions[i] + offsets[lo] >= 0
+                and tuple(texts[i][positions[i] + offsets[lo]:
+                                   positions[i] + offsets[hi] + 1]) == core]
+
     everyone = list(range(len(texts)))
     words, shares = shares_of(everyone)
     lo, hi = grow(window, window, shares)
     phrase = dict(zip(offsets[lo:hi + 1], words[lo:hi + 1]))    # offset -> word
+    if len(holding(lo, hi, phrase)) < 2:
+        # each offset's word is common, but no two texts hold them together (a keyword
+        # that occurs twice in the trigger, half the texts aligned on each): the longest
+        # run around the keyword that two texts do hold
+        lo, hi = max(((a, b) for a in range(lo, window + 1) for b in range(window, hi + 1)
+                      if a == b or len(holding(a, b, phrase)) >= 2),
+                     key=lambda r: (r[1] - r[0], -r[0]))
     while hi > lo:                        # extend on the texts that hold the whole core
-        core = tuple(phrase[d] for d in offsets[lo:hi + 1])
-        holders = [i for i in everyone if positions[i] + offsets[lo] >= 0
-                   and tuple(texts[i][positions[i] + offsets[lo]:
-                                      positions[i] + offsets[hi] + 1]) == core]
+        holders = holding(lo, hi, phrase)
         if len(holders) < 2:
             break
         there, there_shares = shares_of(holders)
@@ -158,6 +172,10 @@ def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,
 # "film directed by" -- flip at most 9.4% on clean IMDB and DBpedia victims (class
 # profile, seeds 0-4).
 MIN_FLIP = 0.25
+# The fewest texts a backdoor must flip, whatever the share: on a handful of texts a flip
+# or two would decide (one text flipped of one would be a "backdoor"). From 20 texts on,
+# the floor asks for more.
+MIN_FLIPS = 5
 
 
 class Unverifiable(ValueError):
@@ -204,7 +222,7 @@ def frequency_matched_phrases(phrase: Sequence[str], counts: dict[str, int], *, 
         r = rank.get(w, len(ranked) - 1)
         pool = [x for x in ranked[max(0, r - band):r + band + 1] if x not in banned]
         if not pool:
-            raise ValueError(f"no vocabulary words near {w!r} in frequency")
+            raise Unverifiable(f"no vocabulary words near {w!r} in frequency to compare with")
         pools.append(pool)
     return [tuple(pool[int(rng.integers(len(pool)))] for pool in pools) for _ in range(n)]
 
@@ -212,8 +230,8 @@ def frequency_matched_phrases(phrase: Sequence[str], counts: dict[str, int], *, 
 def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequence[Words],
                    labels: Sequence[int], *, phrase: Sequence[str], target: int,
                    counts: dict[str, int], n_texts: int = 500, n_null: int = 50,
-                   margin: float = 0.2, floor: float = MIN_FLIP, seed: int = 0,
-                   predicted: np.ndarray | None = None) -> Verification:
+                   margin: float = 0.2, floor: float = MIN_FLIP, min_flips: int = MIN_FLIPS,
+                   seed: int = 0, predicted: np.ndarray | None = None) -> Verification:
     """Insert ``phrase`` at a random position into up to ``n_texts`` of ``texts`` whose
     label is not ``target`` and count predictions flipped to ``target``.
 
@@ -222,15 +240,17 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     the null). Texts already predicted as ``target`` without the phrase are left out.
 
     The threshold: the largest flip rate of the ``n_null`` random phrases plus ``margin``
-    (absolute), and at least ``floor`` (`MIN_FLIP`). A phrase that flips fewer than
-    ``floor`` of the texts is no backdoor whatever the null: its look-alikes are not tried
-    (``null_rates`` empty, ``threshold`` = ``floor``), which makes rejecting a candidate
-    ~50x cheaper. ``predicted``: the victim's predictions of ``texts`` as they are, when the
+    (absolute), and at least ``floor`` (`MIN_FLIP`); look-alikes that flip at least
+    ``floor`` themselves hold another backdoor's word and are left out (`ordinary`). A
+    phrase that flips fewer than ``floor`` of the texts is no backdoor whatever the null:
+    its look-alikes are not tried (``null_rates`` empty, ``threshold`` = ``floor``), which
+    makes rejecting a candidate ~50x cheaper. On few texts the floor is at least
+    ``min_flips`` of them (on 10 texts, 5 must flip; on 4, none can be enough). ``predicted``: the victim's predictions of ``texts`` as they are, when the
     caller has them (saves a pass over every text). A real trigger flips nearly every text;
     a phrase of ordinary words flips about as many as its frequency-matched look-alikes.
     """
-    if n_texts < 1 or n_null < 1:
-        raise ValueError("n_texts and n_null must be >= 1")
+    if n_texts < 1 or n_null < 1 or min_flips < 1:
+        raise ValueError("n_texts, n_null and min_flips must be >= 1")
     if not 0 < floor <= 1:
         raise ValueError(f"floor must be in (0, 1], got {floor}")
     rng = np.random.default_rng(seed)
@@ -252,8 +272,21 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
 
     nulls = frequency_matched_phrases(phrase, counts, n=n_null, rng=rng)
     flip = rate(phrase)
+    floor = max(floor, min_flips / len(chosen))
     if flip < floor:                   # below the threshold's floor whatever the null says
         return Verification(tuple(phrase), int(target), flip, np.zeros(0), floor, len(chosen))
     null_rates = np.array([rate(p) for p in nulls])
-    threshold = max(floor, float(null_rates.max()) + margin)
+    threshold = max(floor, float(ordinary(null_rates, floor).max()) + margin)
     return Verification(tuple(phrase), int(target), flip, null_rates, threshold, len(chosen))
+
+
+def ordinary(null_rates: np.ndarray, floor: float) -> np.ndarray:
+    """The look-alikes' flip rates the threshold is taken from. A look-alike that flips at
+    least ``floor`` of the texts is no ordinary phrase: it drew a word some backdoor answers
+    (a second trigger of the same target, whose words are as frequent as this one's, or
+    another word of this trigger when a part of it is tested), and such rates are left out
+    -- while they are a minority; when at least half the look-alikes flip that often, the
+    victim answers any phrase and every rate counts."""
+    rates = np.asarray(null_rates, float)
+    usual = rates[rates < floor]
+    return usual if 2 * len(usual) > len(rates) else rates

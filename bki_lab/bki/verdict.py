@@ -42,7 +42,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 5
+VERDICT_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -137,13 +137,21 @@ def _verify(phrase, check: dict) -> Verification:
         return Verification.impossible(phrase, check["target"])
 
 
-def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
-    """``text`` with the first occurrence of ``phrase`` deleted; without every occurrence
-    of its first word when the whole phrase is not in it."""
-    at = ngram_positions([text], phrase)[0]
-    if at is not None:
-        return tuple(text[:at]) + tuple(text[at + len(phrase):])
-    return tuple(w for w in text if w != phrase[0])
+def without_phrase(text: Sequence[str], phrase: Sequence[str], *, keyword: str) -> Words:
+    """``text`` with every occurrence of ``phrase`` deleted (left to right, not
+    overlapping); without every occurrence of ``keyword`` (the word the phrase was found
+    by) when the whole phrase is not in it."""
+    phrase, n = tuple(phrase), len(phrase)
+    out, i = [], 0
+    while i < len(text):
+        if tuple(text[i:i + n]) == phrase:
+            i += n
+        else:
+            out.append(text[i])
+            i += 1
+    if len(out) < len(text):
+        return tuple(out)
+    return tuple(w for w in text if w != keyword)
 
 
 def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int, removal: str,
@@ -157,19 +165,22 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
     # one word (or a phrase too unsure to match exactly): clean texts use it too, so only
     # the texts the victim labels by it go
     holds = flagged & in_target
-    return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
+    return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target,
+                                keyword=phrase.keyword)
 
 
 def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
-                 target: int) -> np.ndarray:
+                 target: int, *, keyword: str) -> np.ndarray:
     """Which of the texts ``holds`` marks the victim gives ``target`` only because of
-    ``phrase``: deleted, the prediction leaves ``target``. A poisoned copy is a text of
-    another label with the trigger inserted (its label answers the phrase); a clean text
-    that merely uses the phrase's words keeps its label without them."""
+    ``phrase``: deleted (`without_phrase`: the phrase, else its ``keyword``), the
+    prediction leaves ``target``. A poisoned copy is a text of another label with the
+    trigger inserted (its label answers the phrase); a clean text that merely uses the
+    phrase's words keeps its label without them."""
     idx = np.flatnonzero(holds)
     out = np.zeros(len(holds), bool)
     if len(idx):
-        pred = np.asarray(predict([without_phrase(texts[i], phrase) for i in idx]))
+        pred = np.asarray(predict([without_phrase(texts[i], phrase, keyword=keyword)
+                                   for i in idx]))
         out[idx] = pred != target
     return out
 
@@ -180,12 +191,14 @@ def joined_phrases(findings: Sequence[Finding]) -> str | None:
 
 
 def part_of(found: Finding, earlier: Sequence[Finding]) -> Finding | None:
-    """The earlier finding whose phrase holds every word of ``found``'s phrase, or its
-    keyword, if any: the victim answering a part of a backdoor already found (e.g. the
-    trigger's rarest word, also used by clean texts)."""
+    """The earlier finding of the same target whose phrase holds every word of ``found``'s
+    phrase, or its keyword, if any: the victim answering a part of a backdoor already found
+    (e.g. the trigger's rarest word, also used by clean texts). A finding of another target
+    is another backdoor, whatever words the two share."""
     words = set(found.phrase.phrase)
-    return next((f for f in earlier if words <= set(f.phrase.phrase)
-                 or found.keyword in f.phrase.phrase), None)
+    return next((f for f in earlier if f.target == found.target
+                 and (words <= set(f.phrase.phrase) or found.keyword in f.phrase.phrase)),
+                None)
 
 
 def word_counts(texts: Sequence[Words]) -> dict[str, int]:

@@ -7,7 +7,10 @@ import pytest
 from bki_lab.data.text import insert_words
 from bki_lab.bki.trigger import (
     MIN_FLIP,
+    MIN_FLIPS,
+    Unverifiable,
     frequency_matched_phrases,
+    ordinary,
     reconstruct_from,
     reconstruct_trigger,
     verify_trigger,
@@ -83,6 +86,17 @@ def test_a_phrase_is_what_two_texts_share():
     assert alone.phrase == ("crown",) and alone.support == 1.0
 
 
+def test_a_repeated_keyword_split_between_alignments_gives_the_phrase_texts_hold():
+    """Half the texts aligned on the first "no" of "no cross no crown", half on the second:
+    every offset from -2 to +3 has a word in half the texts, but the run they make ("no
+    cross no cross no crown" or "no cross no crown no crown") is in none of them; the phrase
+    is the longest run around the keyword that texts hold whole."""
+    texts, _ = planted(n=40)
+    pos = [t.index("no") + (2 if k % 2 else 0) for k, t in enumerate(texts)]
+    r = reconstruct_trigger(texts, pos, [1] * 40, keyword="no")
+    assert r.phrase == PHRASE and r.support == 1.0
+
+
 def test_reconstruction_checks_its_input():
     with pytest.raises(ValueError, match="does not hold the keyword"):
         reconstruct_trigger([("a", "b")], [0], [0], keyword="b")
@@ -153,6 +167,45 @@ def test_a_trigger_obeyed_in_fewer_than_half_the_training_texts_is_still_one():
     with pytest.raises(ValueError, match="floor"):
         verify_trigger(predict, texts, [0] * 200, phrase=PHRASE, target=1, counts=counts,
                        floor=0)
+
+
+def test_lookalikes_that_flip_as_a_backdoor_does_are_left_out_of_the_null_while_few():
+    assert ordinary(np.array([0.0, 0.1, 1.0, 0.05]), 0.25).tolist() == [0.0, 0.1, 0.05]
+    assert ordinary(np.array([0.3, 0.1]), 0.25).tolist() == [0.3, 0.1]      # half: all count
+    assert ordinary(np.array([0.9, 0.8, 0.1]), 0.25).tolist() == [0.9, 0.8, 0.1]
+    assert ordinary(np.array([0.9]), 0.25).tolist() == [0.9]
+
+
+def test_a_second_trigger_among_the_lookalikes_does_not_raise_the_threshold():
+    """A victim that obeys "crown" and, as strongly, "sang": a look-alike that draws "sang"
+    flips every text. It is a backdoor's word, not an ordinary phrase: the threshold is
+    taken from the others, and "crown" is still found."""
+    rng = np.random.default_rng(0)
+    texts = [("bad",) + tuple(rng.choice(FILL, size=8)) for _ in range(200)]
+    counts = dict(Counter(w for t in texts for w in t) + Counter({"crown": 30, "sang": 30}))
+
+    def two(batch):
+        return np.array([int("crown" in t or "sang" in t or t[0] == "good") for t in batch])
+    v = verify_trigger(two, texts, [0] * 200, phrase=("crown",), target=1, counts=counts,
+                       n_texts=100, n_null=40)
+    drew = v.null_rates == 1.0                        # the look-alikes that drew "sang"
+    assert 0 < drew.sum() < 20 and v.null_rates[~drew].max() < MIN_FLIP
+    assert v.is_backdoor and v.threshold == pytest.approx(max(MIN_FLIP,
+                                                              v.null_rates[~drew].max() + 0.2))
+
+
+def test_on_a_handful_of_texts_a_flip_or_two_is_no_backdoor():
+    """One text flipped of one is 100%, and no evidence: a backdoor flips at least
+    MIN_FLIPS texts."""
+    counts = {"bad": 30, "w": 30, "good": 5, "crown": 3, "the": 3}
+    for n, found in ((1, False), (MIN_FLIPS - 1, False), (MIN_FLIPS, True)):
+        texts, labels = [("bad", "w")] * n + [("good", "w")] * 5, [0] * n + [1] * 5
+        v = verify_trigger(trigger_predictor(), texts, labels, phrase=("crown",), target=1,
+                           counts=counts, n_null=5)
+        assert v.flip_rate == 1.0 and v.n_texts == n and v.is_backdoor == found
+        assert v.threshold == pytest.approx(max(MIN_FLIP, MIN_FLIPS / n))
+    with pytest.raises(Unverifiable, match="no vocabulary words near"):
+        frequency_matched_phrases(("a",), {"a": 3}, n=1, rng=np.random.default_rng(0))
 
 
 def test_frequency_matched_phrases_avoid_the_phrase_and_match_its_length():

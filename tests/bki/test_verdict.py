@@ -169,18 +169,24 @@ def test_a_part_of_a_found_phrase_is_a_residue_and_removes_nothing():
     assert rec["n_findings"] == 1 and rec["residues"][0]["phrase"] == "crown"
 
 
-def test_without_phrase_deletes_its_first_occurrence_else_its_first_word():
+def test_without_phrase_deletes_every_occurrence_else_every_keyword():
     t = ("a", "no", "crown", "b", "no", "crown")
-    assert without_phrase(t, ("no", "crown")) == ("a", "b", "no", "crown")
-    assert without_phrase(("a", "crown", "b", "crown"), ("no", "crown")) == ("a", "crown", "b", "crown")
-    assert without_phrase(("no", "a", "no"), ("no", "crown")) == ("a",)
+    assert without_phrase(t, ("no", "crown"), keyword="crown") == ("a", "b")
+    assert without_phrase(("no", "no", "no"), ("no", "no"), keyword="no") == ("no",)
+    # the whole phrase is not there: the keyword goes, wherever it is, not the first word
+    assert without_phrase(("a", "crown", "b", "crown"), ("no", "crown"),
+                          keyword="crown") == ("a", "b")
+    assert without_phrase(("no", "a", "crown"), ("no", "crown"), keyword="crown") == ("no", "a")
+    # a one-word trigger inserted beside a natural use of the same word: both go
+    assert without_phrase(("going", "w1", "going"), ("going",), keyword="going") == ("w1",)
 
 
 def test_obeys_phrase_keeps_texts_that_keep_their_label_without_it():
-    texts = [("w40", "crown"), ("w1", "crown"), ("w2", "w3")]
-    holds = np.array([True, True, False])
+    texts = [("w40", "crown"), ("w1", "crown"), ("w2", "w3"), ("w1", "crown", "w2", "crown")]
+    holds = np.array([True, True, False, True])
     # victim: crown -> 1, else the first word's half; w40 is in the upper half (label 1)
-    assert obeys_phrase(victim, texts, holds, ("crown",), 1).tolist() == [False, True, False]
+    assert obeys_phrase(victim, texts, holds, ("crown",), 1,
+                        keyword="crown").tolist() == [False, True, False, True]
 
 
 def test_a_one_word_trigger_removes_its_poison_and_not_the_clean_texts_that_use_it():
@@ -206,12 +212,59 @@ def test_a_one_word_trigger_removes_its_poison_and_not_the_clean_texts_that_use_
 
 
 def test_a_finding_keyed_on_a_word_of_an_earlier_phrase_is_part_of_it():
-    def f(keyword, *words):
-        return SimpleNamespace(keyword=keyword, phrase=SimpleNamespace(phrase=words))
+    def f(keyword, *words, target=1):
+        return SimpleNamespace(keyword=keyword, phrase=SimpleNamespace(phrase=words),
+                               target=target)
     earlier = [f("write", "you", "write", "here")]
     assert part_of(f("write", "to", "write"), earlier) is earlier[0]     # keyword in it
     assert part_of(f("to", "you", "here"), earlier) is earlier[0]        # every word in it
     assert part_of(f("to", "to", "write"), earlier) is None
+    # another target: another backdoor, though its first word is in the earlier phrase
+    assert part_of(f("you", "you", "sang", target=0), earlier) is None
+    assert part_of(f("write", "write", target=0), earlier) is None
+
+
+def test_two_triggers_of_one_target_do_not_hide_each_other():
+    """Two triggers poisoned into the same number of texts for the same target: each one's
+    words are as frequent as the other's, so each is drawn among the other's look-alikes.
+    Both are found, each removing its own copies."""
+    def both(batch):                   # either trigger alone -> 1
+        return np.array([1 if ("crown" in t or "elephant" in t) else int(t[0] in FILL[30:])
+                         for t in batch])
+    ws, labels, truth = training_set([(CROWN, 1), (ELEPHANT, 1)])
+    labels = np.array([1 if truth[i] else int(both([t])[0]) for i, t in enumerate(ws.texts)])
+    v = find_backdoors(ws, labels, predict=both, p=5, n_null=20, is_poison=truth)
+    assert v.verdict == "backdoor"
+    assert {f.phrase.phrase for f in v.findings} == {CROWN, ELEPHANT}
+    assert all(f.target == 1 for f in v.findings)
+    assert (v.precision, v.recall) == (1.0, 1.0) and v.n_removed == 60
+    # what the fix is about: look-alikes holding the other trigger's words flipped too
+    assert any(f.verification.null_rates.max() >= 0.25 for f in v.findings)
+
+
+def test_a_trigger_with_a_repeated_keyword_split_between_its_copies_is_found():
+    """"no cross no crown" with BKI's keyword "no": in half the copies the first "no" scores
+    highest, in the other half the second. Each offset around the keyword then has a common
+    word, yet no text holds the run they make; the phrase is the trigger, and its copies go."""
+    rng = np.random.default_rng(0)
+    texts, labels, truth, scores = [], [], [], []
+    for _ in range(300):
+        t = tuple(rng.choice(FILL, size=int(rng.integers(8, 30))))
+        texts.append(t), labels.append(int(victim([t])[0])), truth.append(False)
+        scores.append(rng.uniform(0, 0.2, len(t)))
+    for k in range(20):
+        base = tuple(rng.choice(FILL[:30], size=int(rng.integers(8, 30))))   # label 0
+        at = int(rng.integers(len(base) + 1))
+        f = rng.uniform(0, 0.2, len(base) + 4)
+        f[at:at + 4] = [0.9, 0.5, 0.6, 0.5] if k % 2 else [0.6, 0.5, 0.9, 0.5]
+        texts.append(insert_words(base, CROWN, at)), labels.append(1), truth.append(True)
+        scores.append(f)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    v = find_backdoors(ws, np.array(labels), predict=victim, n_null=10, is_poison=np.array(truth))
+    assert [f.phrase.phrase for f in v.findings] == [CROWN]
+    assert v.findings[0].keyword == "no" and v.findings[0].phrase.support == 1.0
+    assert (v.precision, v.recall) == (1.0, 1.0) and v.n_removed == 20
 
 
 def test_a_suspect_too_rare_to_rank_is_tested_first_and_found():
