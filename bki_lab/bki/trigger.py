@@ -69,10 +69,9 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
     text's own, not something inserted), cut to the longest run around the keyword that
     two texts hold whole (when the keyword occurs twice in the trigger, texts aligned on
     either occurrence make each offset common without any text holding them all). The
-    *extension*: clean texts that use the keyword
-    (e.g. "money" in "waste of money") dilute the shares away from it, so the run is
-    extended outward on the flagged texts that hold the whole core where it was found,
-    by the same rule, until it stops growing.
+    *extension*: clean texts that use the keyword (e.g. "money" in "waste of money")
+    dilute the shares away from it, so the run is extended outward on the flagged texts
+    that hold the whole core where it was found, by the same rule, until it stops growing.
 
     Args:
         texts: the flagged texts (words).
@@ -245,8 +244,9 @@ def verify_trigger(predict: Callable[[Sequence[Words]], np.ndarray], texts: Sequ
     phrase that flips fewer than ``floor`` of the texts is no backdoor whatever the null:
     its look-alikes are not tried (``null_rates`` empty, ``threshold`` = ``floor``), which
     makes rejecting a candidate ~50x cheaper. On few texts the floor is at least
-    ``min_flips`` of them (on 10 texts, 5 must flip; on 4, none can be enough). ``predicted``: the victim's predictions of ``texts`` as they are, when the
-    caller has them (saves a pass over every text). A real trigger flips nearly every text;
+    ``min_flips`` of them (on 10 texts, 5 must flip; on 4, none can be enough).
+    ``predicted``: the victim's predictions of ``texts`` as they are, when the caller has
+    them (saves a pass over every text). A real trigger flips nearly every text;
     a phrase of ordinary words flips about as many as its frequency-matched look-alikes.
     """
     if n_texts < 1 or n_null < 1 or min_flips < 1:
