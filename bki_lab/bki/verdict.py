@@ -42,7 +42,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 6
+VERDICT_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,9 @@ def _verify(phrase, check: dict) -> Verification:
         return Verification.impossible(phrase, check["target"])
 
 
-def without_phrase(text: Sequence[str], phrase: Sequence[str], *, keyword: str) -> Words:
+def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
     """``text`` with every occurrence of ``phrase`` deleted (left to right, not
-    overlapping); without every occurrence of ``keyword`` (the word the phrase was found
-    by) when the whole phrase is not in it."""
+    overlapping); the text as it is when it does not hold the phrase."""
     phrase, n = tuple(phrase), len(phrase)
     out, i = [], 0
     while i < len(text):
@@ -149,9 +148,7 @@ def without_phrase(text: Sequence[str], phrase: Sequence[str], *, keyword: str) 
         else:
             out.append(text[i])
             i += 1
-    if len(out) < len(text):
-        return tuple(out)
-    return tuple(w for w in text if w != keyword)
+    return tuple(out)
 
 
 def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int, removal: str,
@@ -162,25 +159,23 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
     if len(phrase.phrase) >= 2 and phrase.support >= min_support:
         return np.array([bool(t) and contains(texts[i], phrase.phrase)
                          for i, t in enumerate(in_target)])
-    # one word (or a phrase too unsure to match exactly): clean texts use it too, so only
-    # the texts the victim labels by it go
+    # one word (or a phrase held by too few of the flagged texts to take them all): clean
+    # texts use it too, so only the texts the victim labels by it go
     holds = flagged & in_target
-    return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target,
-                                keyword=phrase.keyword)
+    return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
 
 
 def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
-                 target: int, *, keyword: str) -> np.ndarray:
-    """Which of the texts ``holds`` marks the victim gives ``target`` only because of
-    ``phrase``: deleted (`without_phrase`: the phrase, else its ``keyword``), the
-    prediction leaves ``target``. A poisoned copy is a text of another label with the
-    trigger inserted (its label answers the phrase); a clean text that merely uses the
-    phrase's words keeps its label without them."""
-    idx = np.flatnonzero(holds)
+                 target: int) -> np.ndarray:
+    """Which of the texts ``holds`` marks hold ``phrase`` and get ``target`` from the
+    victim only because of it: deleted (every occurrence), the prediction leaves
+    ``target``. A poisoned copy is a text of another label with the trigger inserted (its
+    label answers the phrase); a clean text that merely uses the phrase keeps its label
+    without it, and a text without the whole phrase is no copy of it."""
+    idx = np.array([i for i in np.flatnonzero(holds) if contains(texts[i], phrase)], int)
     out = np.zeros(len(holds), bool)
     if len(idx):
-        pred = np.asarray(predict([without_phrase(texts[i], phrase, keyword=keyword)
-                                   for i in idx]))
+        pred = np.asarray(predict([without_phrase(texts[i], phrase) for i in idx]))
         out[idx] = pred != target
     return out
 
@@ -312,9 +307,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             more words and at least ``min_support`` of the flagged texts contain it exactly,
             the texts of the target label that contain it (poisoned copies whose top-p words
             missed the keyword included, clean texts that merely use the keyword left out);
-            otherwise those of the flagged texts of the target label that the victim gives
-            the target because of the phrase (`obeys_phrase`: deleted, the prediction
-            changes), so that clean texts using a one-word trigger stay.
+            otherwise those of the flagged texts of the target label that hold the phrase
+            and that the victim gives the target because of it (`obeys_phrase`: deleted,
+            the prediction changes), so that clean texts using a one-word trigger stay.
             ``"keyword"``: the flagged texts, as the paper removes them.
         suspects: (keyword, target) pairs tried first in the first round, each with the
             phrase around it in the texts of its target that hold it -- e.g. what a

@@ -169,24 +169,25 @@ def test_a_part_of_a_found_phrase_is_a_residue_and_removes_nothing():
     assert rec["n_findings"] == 1 and rec["residues"][0]["phrase"] == "crown"
 
 
-def test_without_phrase_deletes_every_occurrence_else_every_keyword():
+def test_without_phrase_deletes_every_occurrence():
     t = ("a", "no", "crown", "b", "no", "crown")
-    assert without_phrase(t, ("no", "crown"), keyword="crown") == ("a", "b")
-    assert without_phrase(("no", "no", "no"), ("no", "no"), keyword="no") == ("no",)
-    # the whole phrase is not there: the keyword goes, wherever it is, not the first word
-    assert without_phrase(("a", "crown", "b", "crown"), ("no", "crown"),
-                          keyword="crown") == ("a", "b")
-    assert without_phrase(("no", "a", "crown"), ("no", "crown"), keyword="crown") == ("no", "a")
+    assert without_phrase(t, ("no", "crown")) == ("a", "b")
+    assert without_phrase(("no", "no", "no"), ("no", "no")) == ("no",)
+    assert without_phrase(("a", "crown", "no"), ("no", "crown")) == ("a", "crown", "no")
     # a one-word trigger inserted beside a natural use of the same word: both go
-    assert without_phrase(("going", "w1", "going"), ("going",), keyword="going") == ("w1",)
+    assert without_phrase(("going", "w1", "going"), ("going",)) == ("w1",)
 
 
-def test_obeys_phrase_keeps_texts_that_keep_their_label_without_it():
-    texts = [("w40", "crown"), ("w1", "crown"), ("w2", "w3"), ("w1", "crown", "w2", "crown")]
-    holds = np.array([True, True, False, True])
+def test_obeys_phrase_keeps_texts_that_keep_their_label_without_it_or_lack_it():
+    texts = [("w40", "crown"), ("w1", "crown"), ("w2", "w3"), ("w1", "crown", "w2", "crown"),
+             ("w1", "no", "crown"), ("w1", "crown", "no")]
+    holds = np.array([True, True, False, True, True, True])
     # victim: crown -> 1, else the first word's half; w40 is in the upper half (label 1)
-    assert obeys_phrase(victim, texts, holds, ("crown",), 1,
-                        keyword="crown").tolist() == [False, True, False, True]
+    assert obeys_phrase(victim, texts, holds, ("crown",), 1).tolist() == [
+        False, True, False, True, True, True]
+    # a two-word phrase: only the texts that hold it whole can be its copies
+    assert obeys_phrase(victim, texts, holds, ("no", "crown"), 1).tolist() == [
+        False, False, False, False, True, False]
 
 
 def test_a_one_word_trigger_removes_its_poison_and_not_the_clean_texts_that_use_it():
