@@ -42,7 +42,11 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 7
+VERDICT_VERSION = 8
+
+# the fewest texts of the other labels that must use a word pair for it to count as the
+# natural context of a finding's phrase (`natural_uses`)
+NATURAL_MIN_TEXTS = 5
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,8 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
     # one word (or a phrase held by too few of the flagged texts to take them all): clean
     # texts use it too, so only the texts the victim labels by it go
     holds = flagged & in_target
-    return holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
+    return (holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
+            & ~natural_uses(texts, labels, holds, phrase.phrase, target))
 
 
 def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
@@ -177,6 +182,39 @@ def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
     if len(idx):
         pred = np.asarray(predict([without_phrase(texts[i], phrase) for i in idx]))
         out[idx] = pred != target
+    return out
+
+
+def natural_uses(texts, labels, holds: np.ndarray, phrase: Sequence[str], target: int, *,
+                 min_texts: int = NATURAL_MIN_TEXTS) -> np.ndarray:
+    """Which of the texts ``holds`` marks use ``phrase`` only as the texts of the other
+    labels use it: at every occurrence (left to right, not overlapping), the word before
+    it followed by its first word, and its last word followed by the word after it, are
+    each found in at least ``min_texts`` texts of labels other than ``target`` (the start
+    and the end of a text count as words). Dirty-label poison carries the target label
+    only, so those texts show the phrase's natural contexts, free of poison; a copy
+    inserted at a random position sits between words the phrase is seldom used with (a
+    clean review's "was going to" is natural, an inserted "the going movie" is not)."""
+    phrase = tuple(phrase)
+    first, last, n = phrase[0], phrase[-1], len(phrase)
+    before, after = Counter(), Counter()        # texts of other labels using each pair
+    for text, label in zip(texts, labels):
+        if label == target or (first not in text and last not in text):
+            continue
+        padded = (None, *text, None)
+        before.update({a for a, b in zip(padded, padded[1:]) if b == first})
+        after.update({b for a, b in zip(padded, padded[1:]) if a == last})
+    out = np.zeros(len(holds), bool)
+    for i in np.flatnonzero(holds):
+        padded, edges, j = (None, *texts[i], None), [], 1
+        while j < len(padded) - n:
+            if padded[j:j + n] == phrase:
+                edges.append((padded[j - 1], padded[j + n]))
+                j += n
+            else:
+                j += 1
+        out[i] = bool(edges) and all(before[a] >= min_texts and after[b] >= min_texts
+                                     for a, b in edges)
     return out
 
 
@@ -309,7 +347,10 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             missed the keyword included, clean texts that merely use the keyword left out);
             otherwise those of the flagged texts of the target label that hold the phrase
             and that the victim gives the target because of it (`obeys_phrase`: deleted,
-            the prediction changes), so that clean texts using a one-word trigger stay.
+            the prediction changes) where it sits in a context the texts of other labels
+            do not use (`natural_uses`), so that clean texts using a one-word trigger stay:
+            those the victim labels without it, and those it labels by it, but that use
+            it as any text would.
             ``"keyword"``: the flagged texts, as the paper removes them.
         suspects: (keyword, target) pairs tried first in the first round, each with the
             phrase around it in the texts of its target that hold it -- e.g. what a

@@ -5,7 +5,8 @@ import pytest
 
 from types import SimpleNamespace
 
-from bki_lab.bki.verdict import find_backdoors, obeys_phrase, part_of, without_phrase
+from bki_lab.bki.verdict import (find_backdoors, natural_uses, obeys_phrase, part_of,
+                                 without_phrase)
 from bki_lab.bki.scoring import WordScores
 from bki_lab.data.text import insert_words
 from helpers import FILL, CROWN, ELEPHANT, victim, training_set
@@ -210,6 +211,51 @@ def test_a_one_word_trigger_removes_its_poison_and_not_the_clean_texts_that_use_
     keyword = find_backdoors(ws, np.array(labels), predict=victim, n_null=20,
                              is_poison=np.array(truth), removal="keyword")
     assert keyword.n_removed == 40 and keyword.precision == 0.75    # the paper's removal
+
+
+def test_natural_uses_are_the_contexts_the_other_labels_use():
+    other = [("w1", "was", "going", "to", "w2")] * 5            # label 0: the natural use
+    texts = other + [("w3", "was", "going", "to"),             # as label 0 uses it
+                     ("w3", "the", "going", "movie"),          # inserted
+                     ("was", "going", "to", "w4", "going"),    # once natural, once at the end
+                     ("w3", "w4"),                             # no occurrence
+                     ("w3", "was", "going", "to"),             # not marked
+                     ("w3", "was", "going", "to", "w2")]
+    labels = [0] * 5 + [1] * 6
+    holds = np.array([False] * 5 + [True] * 4 + [False, True])
+    assert natural_uses(texts, labels, holds, ("going",), 1).tolist() == [False] * 5 + [
+        True, False, False, False, False, True]
+    assert not natural_uses(texts, labels, holds, ("going",), 1, min_texts=6).any()
+    # a phrase: the word before its first word, the word after its last one
+    assert natural_uses(texts, labels, holds, ("going", "to"), 1).tolist() == [False] * 10 + [True]
+    # the texts of the target label are not evidence of what is natural
+    assert not natural_uses(texts, [1] * 11, holds, ("going",), 1).any()
+
+
+def test_a_one_word_trigger_keeps_the_clean_texts_the_victim_labels_by_it_used_naturally():
+    """Clean label-1 texts the victim gets right only because of the trigger word ("was
+    going to" in a review that reads negative): deleting the word flips them, like the
+    poison; but they use it where label-0 texts use it too, and the copies do not."""
+    rng = np.random.default_rng(7)
+    ws, labels, truth = training_set([(("crown",), 1)])
+    texts, scores = list(ws.texts), [ws.scores[a:b] for a, b in zip(ws.offsets, ws.offsets[1:])]
+    labels, truth = list(labels), list(truth)
+
+    def add(first, label, high):
+        t = (str(rng.choice(first)),) + tuple(rng.choice(FILL[:30], size=10))
+        t = t[:5] + ("w60", "crown", "w61") + t[5:]
+        f = rng.uniform(0, 0.2, len(t))
+        f[6] = 0.95 if high else 0.1
+        texts.append(t), scores.append(f), labels.append(label), truth.append(False)
+    for _ in range(8):               # label 1 only by 'crown': the victim says 0 without it
+        add(FILL[:30], 1, True)
+    for _ in range(6):               # label 0 texts with the same words around 'crown'
+        add(FILL[:30], 0, False)
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets, np.concatenate(scores).astype(np.float32), "given", 0.0)
+    v = find_backdoors(ws, np.array(labels), predict=victim, n_null=20, is_poison=np.array(truth))
+    assert [f.phrase.phrase for f in v.findings] == [("crown",)]
+    assert (v.precision, v.recall) == (1.0, 1.0) and v.n_removed == 30
 
 
 def test_a_finding_keyed_on_a_word_of_an_earlier_phrase_is_part_of_it():
