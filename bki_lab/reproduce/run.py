@@ -113,11 +113,17 @@ def row_done(rec: dict | None, row: Row, real: bool, authors: bool,
         return False                    # the profile's data or recipe changed since
     if real and rec.get("train_overrides", dict(row.train)) != dict(row.train):
         return False                    # the row's victim changed since: run it again
-    if real and "verdict" in rec and rec.get("verdict_version", 0) != VERDICT_VERSION:
+    if real and has_verdict(rec) and rec.get("verdict_version", 0) != VERDICT_VERSION:
         return False                    # the verdict changed since: run it again (cached victim)
     if real and row.defend and row.table == "bki-table3":
         return "verdict" in rec and (not authors or "authors_keyword" in rec)
     return True
+
+
+def has_verdict(rec: dict) -> bool:
+    """Whether a record holds a verdict: its own column (bki-table3, bki-multi, triggers)
+    or one among its defences (defences)."""
+    return "verdict" in rec or any("verdict" in d for d in rec.get("defences", ()))
 
 
 def _read_record(path: Path, log: Callable[[str], None]) -> dict | None:

@@ -226,6 +226,12 @@ def test_a_record_made_by_an_older_verdict_runs_again():
     assert not _done({**rec, "verdict_version": VERDICT_VERSION - 1}, row, True, False)
     assert not _done({"status": "ok", "verdict": "backdoor"}, row, True, False)
     assert _done({"status": "ok"}, row, True, False)          # no verdict in it: as it is
+    # the defences table's verdict is one of its defences
+    defences = {"status": "ok", "defences": [{"method": "bki (paper)"},
+                                             {"method": "bki (verdict)", "verdict": "backdoor"}]}
+    assert not _done(defences, row, True, False)
+    assert _done({**defences, "verdict_version": VERDICT_VERSION}, row, True, False)
+    assert _done({"status": "ok", "defences": [{"method": "bki (paper)"}]}, row, True, False)
 
 
 def test_a_record_made_with_another_profile_or_recipe_runs_again(monkeypatch):
