@@ -116,10 +116,12 @@ viz.verdict_summary(verdict, names).round(3)
 # contain the verified phrase although their top-p words missed the keyword, which is why its
 # recall can beat the paper's rule. A one-word trigger is a word clean texts use too: of the
 # texts holding it, only those the victim labels by it go (delete the word, the prediction
-# leaves the target), and of those, only the ones where it sits between words that texts
-# of the other labels never put it beside: poisoned copies carry the target label only, so
-# the other labels' texts show how the word is naturally used ("was going to"), and a copy
-# inserted at a random position ("the going movie") seldom looks like that.
+# leaves the target), and of those, only the ones that do not use it as texts of the other
+# labels do: poisoned copies carry the target label only, so the other labels' texts show
+# how the word is naturally used ("was going to"), and a copy inserted at a random position
+# ("the going movie") seldom sits between such neighbours. How seldom is measured on those
+# texts: the bar is set so that the word, inserted at random into them, rarely passes
+# (`verdict.NATURAL_FALSE_RATE` of the time).
 #
 # A few of the flagged training texts, with the reconstructed phrase marked:
 

@@ -42,11 +42,11 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 8
+VERDICT_VERSION = 9
 
-# the fewest texts of the other labels that must use a word pair for it to count as the
-# natural context of a finding's phrase (`natural_uses`)
-NATURAL_MIN_TEXTS = 5
+# the share of random insertions of a finding's phrase that may pass for natural uses
+# (`natural_uses`): about the share of a one-word finding's poisoned copies it may keep
+NATURAL_FALSE_RATE = 0.01
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
 
 
 def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int, removal: str,
-             min_support: float, predict) -> np.ndarray:
+             min_support: float, predict, seed: int) -> np.ndarray:
     if removal == "keyword":
         return flagged.copy()
     in_target = among & (labels == target)
@@ -167,7 +167,7 @@ def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int,
     # texts use it too, so only the texts the victim labels by it go
     holds = flagged & in_target
     return (holds & obeys_phrase(predict, texts, holds, phrase.phrase, target)
-            & ~natural_uses(texts, labels, holds, phrase.phrase, target))
+            & ~natural_uses(texts, labels, holds, phrase.phrase, target, seed=seed))
 
 
 def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
@@ -186,25 +186,46 @@ def obeys_phrase(predict, texts, holds: np.ndarray, phrase: Sequence[str],
 
 
 def natural_uses(texts, labels, holds: np.ndarray, phrase: Sequence[str], target: int, *,
-                 min_texts: int = NATURAL_MIN_TEXTS) -> np.ndarray:
-    """Which of the texts ``holds`` marks use ``phrase`` only as the texts of the other
-    labels use it: at every occurrence (left to right, not overlapping), the word before
-    it followed by its first word, and its last word followed by the word after it, are
-    each found in at least ``min_texts`` texts of labels other than ``target`` (the start
-    and the end of a text count as words). Dirty-label poison carries the target label
-    only, so those texts show the phrase's natural contexts, free of poison; a copy
-    inserted at a random position sits between words the phrase is seldom used with (a
-    clean review's "was going to" is natural, an inserted "the going movie" is not)."""
+                 rate: float = NATURAL_FALSE_RATE, seed: int = 0) -> np.ndarray:
+    """Which of the texts ``holds`` marks use ``phrase`` as the texts of the other labels use
+    it, and not as an insertion would.
+
+    Dirty-label poison carries the target label only, so the texts of the other labels show
+    how the phrase is naturally used, free of this target's poison. A use's context count
+    is the smaller of two numbers of those texts: those where the word before it precedes
+    its first word, and those where its last word precedes the word after it (the start
+    and the end of a text count as words). A random insertion mostly lands between words
+    the phrase is seldom used with (a clean review's "was going to" against an inserted
+    "the going movie"), but for a common word ("then") it often lands in a common context;
+    so the bar is calibrated on the data: the phrase is inserted once at a random position
+    (uniform over the word boundaries, as the attack places a trigger) into each text of
+    the other labels, and a use is natural when its context count exceeds what all but
+    ``rate`` of those insertions reach -- at every occurrence (left to right, not
+    overlapping). A trigger always inserted at the start or the end of its texts is not
+    what the bar is calibrated on."""
+    holds = np.asarray(holds, bool)
+    out = np.zeros(len(holds), bool)
+    other = [texts[i] for i in np.flatnonzero(np.asarray(labels) != target)]
+    if not holds.any() or not other:
+        return out
     phrase = tuple(phrase)
     first, last, n = phrase[0], phrase[-1], len(phrase)
     before, after = Counter(), Counter()        # texts of other labels using each pair
-    for text, label in zip(texts, labels):
-        if label == target or (first not in text and last not in text):
-            continue
+    for text in other:
+        if first in text or last in text:
+            padded = (None, *text, None)
+            before.update({a for a, b in zip(padded, padded[1:]) if b == first})
+            after.update({b for a, b in zip(padded, padded[1:]) if a == last})
+
+    def count(a, b) -> int:
+        return min(before[a], after[b])
+    rng = np.random.default_rng(seed)
+    inserted = []
+    for text in other:
         padded = (None, *text, None)
-        before.update({a for a, b in zip(padded, padded[1:]) if b == first})
-        after.update({b for a, b in zip(padded, padded[1:]) if a == last})
-    out = np.zeros(len(holds), bool)
+        j = int(rng.integers(0, len(text) + 1))   # before word j: between padded[j], padded[j+1]
+        inserted.append(count(padded[j], padded[j + 1]))
+    bar = np.quantile(inserted, 1 - rate, method="higher")
     for i in np.flatnonzero(holds):
         padded, edges, j = (None, *texts[i], None), [], 1
         while j < len(padded) - n:
@@ -213,8 +234,7 @@ def natural_uses(texts, labels, holds: np.ndarray, phrase: Sequence[str], target
                 j += n
             else:
                 j += 1
-        out[i] = bool(edges) and all(before[a] >= min_texts and after[b] >= min_texts
-                                     for a, b in edges)
+        out[i] = bool(edges) and all(count(a, b) > bar for a, b in edges)
     return out
 
 
@@ -296,7 +316,7 @@ def _check(c: Candidate, texts, labels, among, predicted, counts, truth, options
     kw = ver if c.phrase.phrase == (c.phrase.keyword,) else _verify((c.phrase.keyword,), check)
     removed = _removal(c.flagged, c.phrase, texts, labels, among, c.target,
                        removal if ver.is_backdoor else "keyword", min_support,
-                       options["predict"])
+                       options["predict"], options["seed"])
     prec, rec = (None, None) if truth is None else removal_metrics(removed, truth)
     return Finding(c.keyword, c.source, c.flagged, c.phrase, c.target, ver, kw, removed,
                    prec, rec)
@@ -347,10 +367,10 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             missed the keyword included, clean texts that merely use the keyword left out);
             otherwise those of the flagged texts of the target label that hold the phrase
             and that the victim gives the target because of it (`obeys_phrase`: deleted,
-            the prediction changes) where it sits in a context the texts of other labels
-            do not use (`natural_uses`), so that clean texts using a one-word trigger stay:
-            those the victim labels without it, and those it labels by it, but that use
-            it as any text would.
+            the prediction changes) and that do not use it as the texts of other labels
+            do (`natural_uses`), so that clean texts using a one-word trigger stay: those
+            the victim labels without it, and those it labels by it that use it in a
+            context few random insertions reach.
             ``"keyword"``: the flagged texts, as the paper removes them.
         suspects: (keyword, target) pairs tried first in the first round, each with the
             phrase around it in the texts of its target that hold it -- e.g. what a

@@ -123,7 +123,7 @@ def row_done(rec: dict | None, row: Row, real: bool, authors: bool,
 def has_verdict(rec: dict) -> bool:
     """Whether a record holds a verdict: its own column (bki-table3, bki-multi, triggers)
     or one among its defences (defences)."""
-    return "verdict" in rec or any("verdict" in d for d in rec.get("defences", ()))
+    return "verdict" in rec or any("verdict" in d for d in rec.get("defences") or ())
 
 
 def _read_record(path: Path, log: Callable[[str], None]) -> dict | None:

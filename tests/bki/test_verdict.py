@@ -214,22 +214,51 @@ def test_a_one_word_trigger_removes_its_poison_and_not_the_clean_texts_that_use_
 
 
 def test_natural_uses_are_the_contexts_the_other_labels_use():
-    other = [("w1", "was", "going", "to", "w2")] * 5            # label 0: the natural use
+    other = [("w1", "was", "going", "to", "w2")] * 5 + [("going", "to", "w5")] * 3   # label 0
     texts = other + [("w3", "was", "going", "to"),             # as label 0 uses it
                      ("w3", "the", "going", "movie"),          # inserted
                      ("was", "going", "to", "w4", "going"),    # once natural, once at the end
                      ("w3", "w4"),                             # no occurrence
                      ("w3", "was", "going", "to"),             # not marked
+                     ("going", "to", "w6"),                    # at the start, as label 0 has it
                      ("w3", "was", "going", "to", "w2")]
-    labels = [0] * 5 + [1] * 6
-    holds = np.array([False] * 5 + [True] * 4 + [False, True])
-    assert natural_uses(texts, labels, holds, ("going",), 1).tolist() == [False] * 5 + [
-        True, False, False, False, False, True]
-    assert not natural_uses(texts, labels, holds, ("going",), 1, min_texts=6).any()
+    labels = np.array([0] * 8 + [1] * 7)
+    holds = np.array([False] * 8 + [True] * 4 + [False, True, True])
+    assert natural_uses(texts, labels, holds, ("going",), np.int64(1)).tolist() == [False] * 8 + [
+        True, False, False, False, False, True, True]
     # a phrase: the word before its first word, the word after its last one
-    assert natural_uses(texts, labels, holds, ("going", "to"), 1).tolist() == [False] * 10 + [True]
+    assert natural_uses(texts, list(labels), holds, ("going", "to"), 1).tolist() == [
+        False] * 14 + [True]
     # the texts of the target label are not evidence of what is natural
-    assert not natural_uses(texts, [1] * 11, holds, ("going",), 1).any()
+    assert not natural_uses(texts, [1] * 15, holds, ("going",), 1).any()
+    assert not natural_uses(texts, labels, np.zeros(15, bool), ("going",), 1).any()
+
+
+def test_natural_uses_pass_few_random_insertions_even_of_a_word_used_everywhere():
+    """The bar is calibrated on random insertions into the other labels' texts: a word
+    that those texts use at random places ("then") has common contexts everywhere, so a
+    random insertion often lands in one; still only about ``rate`` of them pass, while a
+    word used in one fixed phrase passes every natural use and no insertion."""
+    rng = np.random.default_rng(3)
+    fill = FILL[:20]
+
+    def insert(word, k, n=15):
+        return [insert_words(tuple(rng.choice(fill, size=n)), (word,), int(rng.integers(0, n + 1)))
+                for _ in range(k)]
+    other = insert("then", 400)                  # label 0 uses 'then' anywhere
+    copies = insert("then", 300)                 # label 1: random insertions
+    texts, labels = other + copies, np.array([0] * 400 + [1] * 300)
+    holds = labels == 1
+    kept = natural_uses(texts, labels, holds, ("then",), 1, seed=0)
+    assert kept[holds].mean() <= 0.04
+    assert not natural_uses(texts, labels, holds, ("then",), 1, rate=0.0).any()
+    # the same counts with a fixed bar of 5 texts would keep nearly every copy
+    phrase = [tuple(rng.choice(fill, size=6)) + ("was", "going", "to") + tuple(rng.choice(fill, size=6))
+              for _ in range(100)]
+    texts = phrase + phrase[:20] + insert("going", 100)
+    labels = np.array([0] * 100 + [1] * 120)
+    kept = natural_uses(texts, labels, labels == 1, ("going",), 1)
+    assert kept[100:120].all() and not kept[120:].any()
 
 
 def test_a_one_word_trigger_keeps_the_clean_texts_the_victim_labels_by_it_used_naturally():
