@@ -141,18 +141,24 @@ def _verify(phrase, check: dict) -> Verification:
         return Verification.impossible(phrase, check["target"])
 
 
-def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
-    """``text`` with every occurrence of ``phrase`` deleted (left to right, not
-    overlapping); the text as it is when it does not hold the phrase."""
+def occurrences(text: Sequence[str], phrase: Sequence[str]) -> list[int]:
+    """Where ``phrase`` starts in ``text``, left to right, not overlapping."""
     phrase, n = tuple(phrase), len(phrase)
     out, i = [], 0
-    while i < len(text):
+    while i + n <= len(text):
         if tuple(text[i:i + n]) == phrase:
+            out.append(i)
             i += n
         else:
-            out.append(text[i])
             i += 1
-    return tuple(out)
+    return out
+
+
+def without_phrase(text: Sequence[str], phrase: Sequence[str]) -> Words:
+    """``text`` with every occurrence of ``phrase`` deleted (`occurrences`); the text as
+    it is when it does not hold the phrase."""
+    gone = {i + k for i in occurrences(text, phrase) for k in range(len(phrase))}
+    return tuple(w for i, w in enumerate(text) if i not in gone)
 
 
 def _removal(flagged, phrase: Reconstruction, texts, labels, among, target: int, removal: str,
@@ -200,8 +206,7 @@ def natural_uses(texts, labels, holds: np.ndarray, phrase: Sequence[str], target
     so the bar is calibrated on the data: the phrase is inserted once at a random position
     (uniform over the word boundaries, as the attack places a trigger) into each text of
     the other labels, and a use is natural when its context count exceeds what all but
-    ``rate`` of those insertions reach -- at every occurrence (left to right, not
-    overlapping). A trigger always inserted at the start or the end of its texts is not
+    ``rate`` of those insertions reach -- at every occurrence (`occurrences`). A trigger always inserted at the start or the end of its texts is not
     what the bar is calibrated on."""
     holds = np.asarray(holds, bool)
     out = np.zeros(len(holds), bool)
@@ -227,13 +232,8 @@ def natural_uses(texts, labels, holds: np.ndarray, phrase: Sequence[str], target
         inserted.append(count(padded[j], padded[j + 1]))
     bar = np.quantile(inserted, 1 - rate, method="higher")
     for i in np.flatnonzero(holds):
-        padded, edges, j = (None, *texts[i], None), [], 1
-        while j < len(padded) - n:
-            if padded[j:j + n] == phrase:
-                edges.append((padded[j - 1], padded[j + n]))
-                j += n
-            else:
-                j += 1
+        padded = (None, *texts[i], None)        # occurrence j spans padded[j + 1 .. j + n]
+        edges = [(padded[j], padded[j + n + 1]) for j in occurrences(texts[i], phrase)]
         out[i] = bool(edges) and all(count(a, b) > bar for a, b in edges)
     return out
 
