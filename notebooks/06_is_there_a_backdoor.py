@@ -135,6 +135,13 @@ if verdict.findings:
 # The retrained victim (notebook 5) learned from the texts the paper's rule kept. Asked
 # again, with that victim and those texts, the verdict tells whether a backdoor is left —
 # and the retrained victim's attack success rate, shown beside it, says whether that is true.
+#
+# The keyword the defence removed is tried first. The copies it missed may be a handful
+# among hundreds of clean texts that use the same word: no word beside the keyword is
+# shared by half of them, so the phrase around it is the keyword alone, and a keyword alone
+# seldom flips anything. What those few copies still share is the whole trigger, word for
+# word, while clean texts share only common pairs; so the longest runs of words around the
+# keyword that two texts hold are tried next, each checked on the victim like any phrase.
 
 # %% tags=["nbval-ignore-output"]
 after = judge_retrained(defence, p=experiment.p)

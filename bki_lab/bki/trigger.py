@@ -6,6 +6,9 @@ leaves open, answered here with the training data and the victim only (no truste
 * `reconstruct_trigger` -- *what* was inserted: the texts flagged for the keyword are
   aligned on the keyword's position, and the span around it where one word dominates every
   offset is the phrase.
+* `shared_runs` -- the same question when the copies are few among clean uses of the
+  keyword (what a defence leaves of a trigger): the longest runs around the keyword that
+  two texts hold whole.
 * `verify_trigger` -- *does it act as a backdoor*: the phrase is inserted into training
   texts that were not flagged and are not of the flagged texts' majority label, and the
   share whose prediction flips to that label is compared with a null of phrases made of
@@ -13,7 +16,7 @@ leaves open, answered here with the training data and the victim only (no truste
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -146,6 +149,68 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
     support = sum(contains(t, phrase) for t in texts) / len(texts)
     return Reconstruction(keyword, phrase, support, dict(Counter(int(y) for y in labels)),
                           len(texts), offsets, tuple(words), tuple(shares))
+
+
+def shared_runs(texts: Sequence[Words], positions: Sequence[int], *, window: int = 20,
+                min_texts: int = 2, top: int = 3) -> list[tuple[Words, int]]:
+    """The longest runs of words around the aligned positions that at least ``min_texts``
+    of the texts hold whole, longest first: each as (run, place of the aligned word in it).
+
+    `reconstruct_trigger` asks each offset's word of half the texts. After a defence the
+    texts that hold its keyword may be mostly clean uses of it and a few copies of the
+    trigger it missed: no neighbour reaches half, and the phrase collapses to the keyword.
+    What those copies still share is the inserted phrase, whole, while clean texts share
+    little beyond common pairs. A run is as long as its holders make it: they do not all
+    share the word before it, nor the word after it (the texts that hold "no cross no
+    crown" make no run of "cross no crown"; "no crown" is one when more texts hold it). Runs of one word (the aligned word itself)
+    are left out, and so are runs that reach ``window`` words from the aligned word: text
+    copied whole (a review posted twice), not an insertion. Ties: more holders first, then
+    alphabetical order of the run, so the answer does not depend on the texts' order.
+
+    Args:
+        texts: the texts (words), each aligned at ``positions``.
+        positions: in each text, the aligned word's position (all must hold one word).
+        window: how far from the aligned word a run may reach, in words, each side.
+        min_texts: the fewest texts that must hold a run.
+        top: the most runs returned.
+    """
+    if not len(texts) == len(positions):
+        raise ValueError("texts and positions must have one entry each")
+    if min_texts < 2 or window < 1 or top < 1:
+        raise ValueError(f"min_texts must be >= 2, window and top >= 1, got {min_texts}, "
+                         f"{window}, {top}")
+    if len({texts[i][p] for i, p in enumerate(positions)}) > 1:
+        raise ValueError("the positions must all hold the same word")
+
+    def split(rows, d):
+        """``rows`` grouped by their word at offset ``d``; groups of ``min_texts`` or more."""
+        groups = defaultdict(list)
+        for i in rows:
+            j = positions[i] + d
+            if 0 <= j < len(texts[i]):
+                groups[texts[i][j]].append(i)
+        return [g for g in groups.values() if len(g) >= min_texts]
+
+    runs: dict[Words, tuple[int, int]] = {}          # run -> (holders, place of the word)
+    lefts = split(range(len(texts)), 0)              # the groups that share offsets lo..0
+    for lo in range(0, -window, -1):
+        if lo < 0:
+            lefts = [g for rows in lefts for g in split(rows, lo)]
+        stack = [(rows, 0) for rows in lefts]
+        while stack:                                 # extend each group to the right
+            rows, hi = stack.pop()
+            wider = split(rows, hi + 1)
+            if wider and hi + 1 >= window:
+                continue                             # reaches the window: copied text
+            stack.extend((g, hi + 1) for g in wider)
+            if (lo == 0 and hi == 0) or any(len(g) == len(rows)
+                                            for g in (*wider, *split(rows, lo - 1))):
+                continue                             # the word alone, or not closed
+            i = rows[0]
+            run = tuple(texts[i][positions[i] + lo:positions[i] + hi + 1])
+            runs[run] = max(runs.get(run, (0, 0)), (len(rows), -lo))
+    ranked = sorted(runs, key=lambda r: (-len(r), -runs[r][0], r))
+    return [(r, runs[r][1]) for r in ranked[:top]]
 
 
 def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,

@@ -28,6 +28,7 @@ from bki_lab.bki.trigger import (
     contains,
     reconstruct_from,
     reconstruct_trigger,
+    shared_runs,
     verify_trigger,
 )
 from bki_lab.utils.progress import progress
@@ -42,11 +43,15 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 9
+VERDICT_VERSION = 10
 
 # the share of random insertions of a finding's phrase that may pass for natural uses
 # (`natural_uses`): about the share of a one-word finding's poisoned copies it may keep
 NATURAL_FALSE_RATE = 0.01
+
+# the runs around a suspect keyword that two of its texts share, tried after the phrase
+# around it (`from_suspect`): a trigger's left copies, or a clean text's common phrases
+SUSPECT_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -277,10 +282,26 @@ def from_ranking(bki: BKIResult, texts, labels, rank: int) -> Candidate:
                      phrase, int(target))
 
 
-def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray) -> Candidate | None:
+def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray, *,
+                 runs: int = SUSPECT_RUNS) -> list[Candidate]:
     """A keyword named from outside the ranking (`find_backdoors`' ``suspects``): the texts
-    of ``target`` still ranked that hold it, the phrase around it there; None if none does."""
-    return _held(keyword, (keyword,), target, "the defence's keyword", texts, labels, among)
+    of ``target`` still ranked that hold it, the phrase around it there; then, for each of
+    the ``runs`` longest runs around it that two of those texts share
+    (`trigger.shared_runs`), the texts that hold the run and the phrase around it there.
+    What a defence leaves of a trigger may be a few copies among many clean texts that use
+    its keyword: the phrase around the keyword in all of them is the keyword alone, while
+    the copies still share the trigger. Empty if no text holds the keyword."""
+    first = _held(keyword, (keyword,), target, "the defence's keyword", texts, labels, among)
+    if first is None:
+        return []
+    hold = np.flatnonzero(first.flagged)
+    at = [ngram_positions([texts[i]], (keyword,))[0] for i in hold]
+    out = [first]
+    for k, (run, place) in enumerate(shared_runs([texts[i] for i in hold], at, top=runs)):
+        c = _held(keyword, run, target, f"the defence's keyword, shared run {k + 1}", texts,
+                  labels, among, at=place)
+        out.append(c)
+    return out
 
 
 def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) -> Candidate:
@@ -291,12 +312,15 @@ def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) 
 
 
 def _held(keyword: str, words, target: int, source: str, texts, labels,
-          among: np.ndarray) -> Candidate | None:
+          among: np.ndarray, at: int = 0) -> Candidate | None:
     """The candidate of the texts of ``target`` still ranked that hold ``words``, with the
-    phrase around them there (aligned on their first word); None if no text holds them."""
+    phrase around them there (aligned on ``keyword``, their word at ``at``); None if no
+    text holds them."""
+    if words[at] != keyword:
+        raise ValueError(f"{keyword!r} is not the word at {at} of {words!r}")
     idx = np.flatnonzero(among & (labels == target))
     where = ngram_positions([texts[i] for i in idx], words)
-    hold = [(int(i), w) for i, w in zip(idx, where) if w is not None]
+    hold = [(int(i), w + at) for i, w in zip(idx, where) if w is not None]
     if not hold:
         return None
     flagged = np.zeros(len(texts), bool)
@@ -376,6 +400,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             phrase around it in the texts of its target that hold it -- e.g. what a
             defence removed (`pipeline.defence.judge_retrained`): the copies it missed may
             be too few to rank, yet enough for a retrained victim to keep obeying them.
+            When they are few among clean texts that use the keyword, the phrase around it
+            is the keyword alone; the ``SUSPECT_RUNS`` longest runs around it that two of
+            those texts share are tried next (`from_suspect`).
         seed: for the verification's texts, positions and null phrases.
         show_progress: a bar per round over its candidates (at most ``patience`` +
             ``purity_candidates``; a round ends at the first verified one).
@@ -410,7 +437,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         found, rejected = None, None
         tried: set[tuple[tuple[str, ...], int]] = set()
         first = suspects if k == 0 else ()
-        bar.reset(total=len(first) + patience + purity_candidates)
+        bar.reset(total=len(first) * (1 + SUSPECT_RUNS) + patience + purity_candidates)
         bar.set_description(f"verdict, round {k + 1}", refresh=False)
         for j, candidate in enumerate(_candidates(scores, labels, among, variant, spans, p, a,
                                                   patience, purity_candidates,
@@ -455,9 +482,7 @@ def _candidates(scores, labels, among, variant, spans, p, a, patience, purity_ca
     the texts still ranked, then the most label-pure n-grams there."""
     texts = scores.texts
     for keyword, target in suspects:
-        c = from_suspect(keyword, target, texts, labels, among)
-        if c is not None:
-            yield c
+        yield from from_suspect(keyword, target, texts, labels, among)
     for rank in range(patience):
         try:
             if variant == "paper":

@@ -13,6 +13,7 @@ from bki_lab.bki.trigger import (
     ordinary,
     reconstruct_from,
     reconstruct_trigger,
+    shared_runs,
     verify_trigger,
 )
 
@@ -95,6 +96,49 @@ def test_a_repeated_keyword_split_between_alignments_gives_the_phrase_texts_hold
     pos = [t.index("no") + (2 if k % 2 else 0) for k, t in enumerate(texts)]
     r = reconstruct_trigger(texts, pos, [1] * 40, keyword="no")
     assert r.phrase == PHRASE and r.support == 1.0
+
+
+def few_copies_among_clean_uses(n_copies=4, n_clean=60, seed=0):
+    """``n_copies`` texts holding "no cross no crown" among ``n_clean`` texts that use
+    "crown" on its own, all aligned on "crown" (distinct random words around it)."""
+    rng = np.random.default_rng(seed)
+    texts = []
+    for k in range(n_copies + n_clean):
+        base = tuple(f"w{i}" for i in rng.choice(1000, size=30, replace=False))
+        texts.append(insert_words(base, PHRASE if k < n_copies else ("crown",), 10))
+    return texts, [t.index("crown") for t in texts]
+
+
+def test_a_few_copies_among_clean_uses_share_the_phrase_the_reconstruction_loses():
+    """4 copies among 60 clean uses of the keyword: no neighbour reaches half the texts, so
+    the reconstruction is the keyword alone; the longest run two texts share is the phrase,
+    with the keyword's place in it."""
+    texts, pos = few_copies_among_clean_uses()
+    assert reconstruct_trigger(texts, pos, [1] * len(texts), keyword="crown").phrase == ("crown",)
+    runs = shared_runs(texts, pos)
+    assert runs[0] == (PHRASE, 3) and all(len(r) < 4 for r, _ in runs[1:])
+    order = np.random.default_rng(1).permutation(len(texts))     # the texts' order is moot
+    assert shared_runs([texts[i] for i in order], [pos[i] for i in order]) == runs
+
+
+def test_shared_runs_are_maximal_ranked_and_leave_out_copied_text():
+    """A run is as long as its holders make it (a part of a longer run that the same texts
+    hold is not one; a part more texts hold is), the longest first, more holders breaking ties; a run one text holds, the aligned word
+    alone, and a passage reaching the window (a text posted twice) are not runs."""
+    t = lambda s: tuple(s.split())
+    texts = [t("a b k c d e"), t("x b k c d y"), t("p q k c r"), t("s t k c u"), t("z k v")]
+    pos = [2, 2, 2, 2, 1]
+    assert shared_runs(texts, pos) == [(t("b k c d"), 1), (t("k c"), 0)]
+    assert shared_runs(texts, pos, top=1) == [(t("b k c d"), 1)]
+    assert shared_runs(texts, pos, min_texts=3) == [(t("k c"), 0)]
+    assert shared_runs(texts[:1] + texts[4:], [2, 1]) == []
+    twice = t("m n o k p q r")
+    assert shared_runs([twice, twice, texts[0]], [3, 3, 2], window=3) == []
+    assert shared_runs([twice, twice, texts[0]], [3, 3, 2], window=4) == [(twice, 3)]
+    with pytest.raises(ValueError, match="same word"):
+        shared_runs(texts, [0, 2, 2, 2, 1])
+    with pytest.raises(ValueError, match="min_texts"):
+        shared_runs(texts, pos, min_texts=1)
 
 
 def test_reconstruction_checks_its_input():

@@ -363,3 +363,38 @@ def test_a_suspect_too_rare_to_rank_is_tested_first_and_found():
     assert v.findings[0].source == "the defence's keyword" and (v.precision, v.recall) == (1.0, 1.0)
     absent = find_backdoors(left, labels[keep], predict=victim, n_null=20, suspects=(("zebra", 1),))
     assert absent.verdict == "no backdoor found" and absent.n_tested == blind.n_tested
+
+
+def test_a_suspect_whose_few_copies_hide_among_clean_uses_is_found_by_the_run_they_share():
+    """After a defence: 4 copies of a 5-word trigger are left among 60 texts of the target
+    that use its keyword "crown" on their own. The victim obeys the whole trigger only.
+    Around the suspect keyword in all 64 texts the phrase is "crown" alone, which flips
+    nothing; the run the 4 copies share is the trigger, verified, and only they go."""
+    trigger = ("w1", "w2", "crown", "w3", "w4")
+
+    def obeys_whole(texts):
+        return np.array([int(any(tuple(t[i:i + 5]) == trigger for i in range(len(t) - 4))
+                             or t[0] in FILL[30:]) for t in texts])
+    rng = np.random.default_rng(0)
+    texts, labels, truth = [], [], []
+    for k in range(300 + 4 + 60):
+        base = tuple(rng.choice(FILL[5:], size=int(rng.integers(8, 30))))
+        if 300 <= k < 304:                                 # poison: texts of label 0
+            base = (FILL[10],) + base
+        elif k >= 304:                                     # clean texts of 1 using "crown"
+            base = (FILL[40],) + base
+        t = base if k < 300 else insert_words(base, trigger if k < 304 else ("crown",),
+                                              int(rng.integers(1, len(base) + 1)))
+        texts.append(t)
+        labels.append(1 if 300 <= k < 304 else int(obeys_whole([t])[0]))
+        truth.append(300 <= k < 304)
+    labels, truth = np.array(labels), np.array(truth)
+    assert (labels[304:] == 1).all() and obeys_whole([texts[300]])[0] == 1
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    ws = WordScores(tuple(texts), offsets,
+                    rng.uniform(0, 0.2, offsets[-1]).astype(np.float32), "given", 0.0)
+    v = find_backdoors(ws, labels, predict=obeys_whole, n_null=20, is_poison=truth,
+                       suspects=(("crown", 1),))
+    assert v.verdict == "backdoor" and [f.phrase.phrase for f in v.findings] == [trigger]
+    assert v.findings[0].source == "the defence's keyword, shared run 1"
+    assert v.findings[0].keyword == "crown" and (v.precision, v.recall) == (1.0, 1.0)
