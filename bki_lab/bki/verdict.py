@@ -43,7 +43,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 10
+VERDICT_VERSION = 11
 
 # the share of random insertions of a finding's phrase that may pass for natural uses
 # (`natural_uses`): about the share of a one-word finding's poisoned copies it may keep
@@ -283,24 +283,48 @@ def from_ranking(bki: BKIResult, texts, labels, rank: int) -> Candidate:
 
 
 def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray, *,
+                 predict: Callable[[Sequence[Words]], np.ndarray],
+                 removed_texts: Sequence[Words] = (),
                  runs: int = SUSPECT_RUNS) -> list[Candidate]:
     """A keyword named from outside the ranking (`find_backdoors`' ``suspects``): the texts
     of ``target`` still ranked that hold it, the phrase around it there; then, for each of
     the ``runs`` longest runs around it that two of those texts share
-    (`trigger.shared_runs`), the texts that hold the run and the phrase around it there.
+    (`trigger.shared_runs`) and that pass two tests, the texts that hold the run and the
+    phrase around it there. Empty if no text holds the keyword.
+
     What a defence leaves of a trigger may be a few copies among many clean texts that use
     its keyword: the phrase around the keyword in all of them is the keyword alone, while
-    the copies still share the trigger. Empty if no text holds the keyword."""
+    the copies still share the trigger. The tests, on the texts of ``target`` that hold the
+    run (of the ``10 * runs`` longest, the first ``runs`` that pass both are tried):
+
+    * at least as many of the texts the defence removed (``removed_texts``) hold it: it
+      named the keyword for the copies it found, so the ones it missed share the trigger with
+      them, while a phrase of the kept texts' own is held by few removed texts (no
+      ``removed_texts``: no run is tried);
+    * at least half of them, and two, are labelled ``target`` by the victim because of it
+      (`obeys_phrase`): copies are texts of other labels that carry the trigger.
+
+    A phrase of the target class itself ("a comic book limited series published by marvel
+    comics" in DBpedia's written works) may flip the victim as a trigger does when inserted
+    elsewhere, and in short texts it may be what labels them: the first test tells it."""
     first = _held(keyword, (keyword,), target, "the defence's keyword", texts, labels, among)
     if first is None:
         return []
     hold = np.flatnonzero(first.flagged)
     at = [ngram_positions([texts[i]], (keyword,))[0] for i in hold]
     out = [first]
-    for k, (run, place) in enumerate(shared_runs([texts[i] for i in hold], at, top=runs)):
-        c = _held(keyword, run, target, f"the defence's keyword, shared run {k + 1}", texts,
-                  labels, among, at=place)
-        out.append(c)
+    gone = [t for t in removed_texts if keyword in t]
+    for run, place in shared_runs([texts[i] for i in hold], at, top=10 * runs):
+        c = _held(keyword, run, target, f"the defence's keyword, shared run {len(out)}",
+                  texts, labels, among, at=place)
+        n = int(c.flagged.sum())
+        if sum(contains(t, run) for t in gone) < n:
+            continue
+        obeys = int(obeys_phrase(predict, texts, c.flagged, run, target).sum())
+        if obeys >= 2 and 2 * obeys >= n:
+            out.append(c)
+            if len(out) > runs:
+                break
     return out
 
 
@@ -354,6 +378,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
                    removal: Literal["phrase", "keyword"] = "phrase", min_support: float = 0.5,
                    patience: int = 3, purity_candidates: int = 6,
                    purity_min_count: int = 10, suspects: Sequence[tuple[str, int]] = (),
+                   removed_texts: Sequence[Words] = (),
                    seed: int = 0, show_progress: bool = False) -> Verdict:
     """Rank, reconstruct, verify, remove, repeat: BKI's keywords checked against the victim.
 
@@ -402,7 +427,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             be too few to rank, yet enough for a retrained victim to keep obeying them.
             When they are few among clean texts that use the keyword, the phrase around it
             is the keyword alone; the ``SUSPECT_RUNS`` longest runs around it that two of
-            those texts share are tried next (`from_suspect`).
+            those texts share, that the victim obeys there and that at least as many of
+            the ``removed_texts`` hold, are tried next (`from_suspect`).
+        removed_texts: the texts the defence removed, when ``suspects`` are its keywords.
         seed: for the verification's texts, positions and null phrases.
         show_progress: a bar per round over its candidates (at most ``patience`` +
             ``purity_candidates``; a round ends at the first verified one).
@@ -441,7 +468,8 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
         bar.set_description(f"verdict, round {k + 1}", refresh=False)
         for j, candidate in enumerate(_candidates(scores, labels, among, variant, spans, p, a,
                                                   patience, purity_candidates,
-                                                  purity_min_count, first)):
+                                                  purity_min_count, first, predict,
+                                                  removed_texts)):
             bar.update()
             key = (candidate.phrase.phrase, candidate.target)
             if key in tried:                   # the same phrase found twice: tested once
@@ -477,12 +505,13 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
 
 
 def _candidates(scores, labels, among, variant, spans, p, a, patience, purity_candidates,
-                purity_min_count, suspects=()):
+                purity_min_count, suspects=(), predict=None, removed_texts=()):
     """One round's candidates, lazily: the ``suspects``, BKI's top ``patience`` keywords on
     the texts still ranked, then the most label-pure n-grams there."""
     texts = scores.texts
     for keyword, target in suspects:
-        yield from from_suspect(keyword, target, texts, labels, among)
+        yield from from_suspect(keyword, target, texts, labels, among, predict=predict,
+                                removed_texts=removed_texts)
     for rank in range(patience):
         try:
             if variant == "paper":

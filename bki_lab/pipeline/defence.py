@@ -224,8 +224,9 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
                     **options) -> Verdict:
     """The verdict asked again after the defence: the kept training texts, scored under the
     retrained victim. A defence that worked leaves no backdoor. What the defence removed
-    is tested first (its keyword, or the verdict's findings, as ``suspects``): the copies
-    it missed may be too few for any ranking, yet enough for the retrained victim.
+    is tested first (its keyword, or the verdict's findings, as ``suspects``, with the texts
+    it removed): the copies it missed may be too few for any ranking, yet enough for the
+    retrained victim.
 
     The scores are cached under the retrained victim's own key (`cache.victim_key` of the
     kept texts and the training settings), so that they follow that victim exactly."""
@@ -235,6 +236,7 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
     # rank, yet enough for the retrained victim to obey them
     suspects = tuple((f.keyword, f.target) for f in defence.verdict.findings) \
         if defence.verdict is not None else ((defence.bki.keyword, _target_of(defence)),)
+    gone = att.poisoned.dataset.subset(np.flatnonzero(defence.removed))
     options = {"suspects": suspects, **options}
     ds = att.poisoned.dataset.subset(kept)
     key = victim_key(data_digest(ds), att.config.train)
@@ -245,10 +247,10 @@ def judge_retrained(defence: DefenceResult, *, p: int = 5, seed: int = 0,
                                scorer="fast", device=model.device, use_cache=use_cache,
                                show_progress=show_progress)
         return find_backdoors(scores, ds.labels, predict=model.predict, p=p,
-                              is_poison=truth, seed=seed, show_progress=show_progress,
-                              **options)
-    return cached_verdict(key, truth, use_cache=use_cache,
-                          settings=dict(p=p, seed=seed, **options), compute=compute)
+                              is_poison=truth, seed=seed, removed_texts=gone.texts,
+                              show_progress=show_progress, **options)
+    return cached_verdict(key, truth, use_cache=use_cache, compute=compute,
+                          settings=dict(p=p, seed=seed, removed=data_digest(gone), **options))
 
 
 def cached_verdict(scores_key: str, truth: np.ndarray, *, settings: dict, compute,

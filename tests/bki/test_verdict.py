@@ -5,8 +5,9 @@ import pytest
 
 from types import SimpleNamespace
 
-from bki_lab.bki.verdict import (find_backdoors, natural_uses, obeys_phrase, part_of,
-                                 without_phrase)
+from bki_lab.bki.trigger import shared_runs
+from bki_lab.bki.verdict import (find_backdoors, from_suspect, natural_uses, obeys_phrase,
+                                 part_of, without_phrase)
 from bki_lab.bki.scoring import WordScores
 from bki_lab.data.text import insert_words
 from helpers import FILL, CROWN, ELEPHANT, victim, training_set
@@ -366,35 +367,61 @@ def test_a_suspect_too_rare_to_rank_is_tested_first_and_found():
 
 
 def test_a_suspect_whose_few_copies_hide_among_clean_uses_is_found_by_the_run_they_share():
-    """After a defence: 4 copies of a 5-word trigger are left among 60 texts of the target
-    that use its keyword "crown" on their own. The victim obeys the whole trigger only.
-    Around the suspect keyword in all 64 texts the phrase is "crown" alone, which flips
-    nothing; the run the 4 copies share is the trigger, verified, and only they go."""
+    """After a defence that removed 26 copies of a 5-word trigger: 4 are left among 60
+    texts of the target that use its keyword "crown" on their own. The victim obeys the
+    whole trigger only. Around the suspect keyword in all 64 texts the phrase is "crown"
+    alone, which flips nothing; the run the 4 copies share with the removed ones is the
+    trigger, verified, and only they go. Three clean texts of the target share a longer
+    run, a phrase of the class itself that labels them (as "a comic book published by
+    marvel comics" says written work in a short DBpedia text) and that the victim answers
+    anywhere: no removed text holds it, so it is not tried."""
     trigger = ("w1", "w2", "crown", "w3", "w4")
+    natural = ("w5", "w6", "w7", "crown", "w8", "w9", "w10")
+
+    def holds(t, phrase):
+        return any(tuple(t[i:i + len(phrase)]) == phrase for i in range(len(t)))
 
     def obeys_whole(texts):
-        return np.array([int(any(tuple(t[i:i + 5]) == trigger for i in range(len(t) - 4))
-                             or t[0] in FILL[30:]) for t in texts])
+        return np.array([int(holds(t, trigger) or holds(t, natural) or t[0] in FILL[30:])
+                         for t in texts])
     rng = np.random.default_rng(0)
+
+    def base(first):
+        return (first,) + tuple(rng.choice(FILL[11:], size=int(rng.integers(8, 30))))
     texts, labels, truth = [], [], []
     for k in range(300 + 4 + 60):
-        base = tuple(rng.choice(FILL[5:], size=int(rng.integers(8, 30))))
-        if 300 <= k < 304:                                 # poison: texts of label 0
-            base = (FILL[10],) + base
-        elif k >= 304:                                     # clean texts of 1 using "crown"
-            base = (FILL[40],) + base
-        t = base if k < 300 else insert_words(base, trigger if k < 304 else ("crown",),
-                                              int(rng.integers(1, len(base) + 1)))
+        if k < 300:
+            t = base(FILL[int(rng.integers(11, 60))])
+        else:                       # copies (of texts of 0), the class's phrase, clean uses
+            plant, first = ((trigger, FILL[10]) if k < 304 else (natural, FILL[10]) if k < 307
+                            else (("crown",), FILL[40]))
+            b = base(first)
+            t = insert_words(b, plant, int(rng.integers(1, len(b) + 1)))
         texts.append(t)
         labels.append(1 if 300 <= k < 304 else int(obeys_whole([t])[0]))
         truth.append(300 <= k < 304)
     labels, truth = np.array(labels), np.array(truth)
     assert (labels[304:] == 1).all() and obeys_whole([texts[300]])[0] == 1
+    gone = [insert_words(base(FILL[10]), trigger, 3) for _ in range(26)]
     offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
     ws = WordScores(tuple(texts), offsets,
                     rng.uniform(0, 0.2, offsets[-1]).astype(np.float32), "given", 0.0)
     v = find_backdoors(ws, labels, predict=obeys_whole, n_null=20, is_poison=truth,
-                       suspects=(("crown", 1),))
+                       suspects=(("crown", 1),), removed_texts=gone)
     assert v.verdict == "backdoor" and [f.phrase.phrase for f in v.findings] == [trigger]
     assert v.findings[0].source == "the defence's keyword, shared run 1"
     assert v.findings[0].keyword == "crown" and (v.precision, v.recall) == (1.0, 1.0)
+    everyone = np.ones(len(texts), bool)
+
+    def tried(removed):
+        return [c.phrase.phrase for c in from_suspect("crown", 1, ws.texts, labels, everyone,
+                                                      predict=obeys_whole, removed_texts=removed)]
+    assert tried(gone) == [("crown",), trigger]
+    assert shared_runs(texts[300:], [t.index("crown") for t in texts[300:]],
+                       top=1) == [(natural, 3)]             # the longest run, held by none
+    assert natural in tried(gone + [natural] * 3)           # ... unless the removed hold it
+    assert tried(()) == [("crown",)]                        # no removed texts: no run
+    # a victim that labels every text 1 does not label the copies by the trigger: no run
+    always = lambda ts: np.ones(len(ts), int)
+    assert [c.phrase.phrase for c in from_suspect("crown", 1, ws.texts, labels, everyone,
+                                                  predict=always, removed_texts=gone)] == [("crown",)]
