@@ -311,7 +311,7 @@ def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray, *,
     if first is None:
         return []
     hold = np.flatnonzero(first.flagged)
-    at = [ngram_positions([texts[i]], (keyword,))[0] for i in hold]
+    at = [texts[i].index(keyword) for i in hold]           # where `_held` aligned them
     out = [first]
     gone = [t for t in removed_texts if keyword in t]
     for run, place in shared_runs([texts[i] for i in hold], at, top=10 * runs):
