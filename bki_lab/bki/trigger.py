@@ -151,10 +151,19 @@ def reconstruct_trigger(texts: Sequence[Words], positions: Sequence[int], labels
                           len(texts), offsets, tuple(words), tuple(shares))
 
 
+@dataclass(frozen=True)
+class SharedRun:
+    """A run of words that several aligned texts hold whole (`shared_runs`)."""
+
+    words: Words
+    place: int                           # where the aligned word stands in it
+    n_texts: int                         # how many of the texts hold it there
+
+
 def shared_runs(texts: Sequence[Words], positions: Sequence[int], *, window: int = 20,
-                min_texts: int = 2, top: int = 3) -> list[tuple[Words, int]]:
+                min_texts: int = 2, top: int | None = 3) -> list[SharedRun]:
     """The longest runs of words around the aligned positions that at least ``min_texts``
-    of the texts hold whole, longest first: each as (run, place of the aligned word in it).
+    of the texts hold whole, longest first.
 
     `reconstruct_trigger` asks each offset's word of half the texts. After a defence the
     texts that hold its keyword may be mostly clean uses of it and a few copies of the
@@ -162,23 +171,26 @@ def shared_runs(texts: Sequence[Words], positions: Sequence[int], *, window: int
     What those copies still share is the inserted phrase, whole, while clean texts share
     little beyond common pairs. A run is as long as its holders make it: they do not all
     share the word before it, nor the word after it (the texts that hold "no cross no
-    crown" make no run of "cross no crown"; "no crown" is one when more texts hold it). Runs of one word (the aligned word itself)
-    are left out, and so are runs that reach ``window`` words from the aligned word: text
-    copied whole (a review posted twice), not an insertion. Ties: more holders first, then
-    alphabetical order of the run, so the answer does not depend on the texts' order.
+    crown" make no run of "cross no crown"; "no crown" is one when more texts hold it).
+    Left out: runs of one word (the aligned word itself); runs that reach ``window`` words
+    from the aligned word, and runs that are the whole of every text holding them -- text
+    posted twice, not an insertion. Ties: more holders first, then alphabetical order of
+    the run, so the answer does not depend on the texts' order.
 
     Args:
         texts: the texts (words), each aligned at ``positions``.
         positions: in each text, the aligned word's position (all must hold one word).
         window: how far from the aligned word a run may reach, in words, each side.
         min_texts: the fewest texts that must hold a run.
-        top: the most runs returned.
+        top: the most runs returned (None: all).
     """
     if not len(texts) == len(positions):
         raise ValueError("texts and positions must have one entry each")
-    if min_texts < 2 or window < 1 or top < 1:
+    if min_texts < 2 or window < 1 or (top is not None and top < 1):
         raise ValueError(f"min_texts must be >= 2, window and top >= 1, got {min_texts}, "
                          f"{window}, {top}")
+    if any(not 0 <= p < len(t) for t, p in zip(texts, positions)):
+        raise ValueError("a position lies outside its text")
     if len({texts[i][p] for i, p in enumerate(positions)}) > 1:
         raise ValueError("the positions must all hold the same word")
 
@@ -191,6 +203,10 @@ def shared_runs(texts: Sequence[Words], positions: Sequence[int], *, window: int
                 groups[texts[i][j]].append(i)
         return [g for g in groups.values() if len(g) >= min_texts]
 
+    def whole(rows, lo, hi):
+        return all(positions[i] + lo == 0 and positions[i] + hi == len(texts[i]) - 1
+                   for i in rows)
+
     runs: dict[Words, tuple[int, int]] = {}          # run -> (holders, place of the word)
     lefts = split(range(len(texts)), 0)              # the groups that share offsets lo..0
     for lo in range(0, -window, -1):
@@ -200,17 +216,16 @@ def shared_runs(texts: Sequence[Words], positions: Sequence[int], *, window: int
         while stack:                                 # extend each group to the right
             rows, hi = stack.pop()
             wider = split(rows, hi + 1)
-            if wider and hi + 1 >= window:
-                continue                             # reaches the window: copied text
-            stack.extend((g, hi + 1) for g in wider)
-            if (lo == 0 and hi == 0) or any(len(g) == len(rows)
-                                            for g in (*wider, *split(rows, lo - 1))):
-                continue                             # the word alone, or not closed
+            if hi + 1 < window:
+                stack.extend((g, hi + 1) for g in wider)
+            if ((lo == 0 and hi == 0) or whole(rows, lo, hi)
+                    or any(len(g) == len(rows) for g in (*wider, *split(rows, lo - 1)))):
+                continue                 # the word alone, a text posted twice, not closed
             i = rows[0]
             run = tuple(texts[i][positions[i] + lo:positions[i] + hi + 1])
             runs[run] = max(runs.get(run, (0, 0)), (len(rows), -lo))
     ranked = sorted(runs, key=lambda r: (-len(r), -runs[r][0], r))
-    return [(r, runs[r][1]) for r in ranked[:top]]
+    return [SharedRun(r, runs[r][1], runs[r][0]) for r in ranked[:top]]
 
 
 def reconstruct_from(result, texts: Sequence[Words], labels: Sequence[int], *,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from bki_lab.bki.trigger import (
     contains,
     reconstruct_from,
     reconstruct_trigger,
+    SharedRun,
     shared_runs,
     verify_trigger,
 )
@@ -43,7 +44,7 @@ Variant = Literal["paper", "authors-code"]
 
 # bumped whenever `find_backdoors` may answer differently for the same inputs: cached
 # verdicts (`pipeline.cache`) made by an older version are not reused
-VERDICT_VERSION = 11
+VERDICT_VERSION = 12
 
 # the share of random insertions of a finding's phrase that may pass for natural uses
 # (`natural_uses`): about the share of a one-word finding's poisoned copies it may keep
@@ -211,8 +212,9 @@ def natural_uses(texts, labels, holds: np.ndarray, phrase: Sequence[str], target
     so the bar is calibrated on the data: the phrase is inserted once at a random position
     (uniform over the word boundaries, as the attack places a trigger) into each text of
     the other labels, and a use is natural when its context count exceeds what all but
-    ``rate`` of those insertions reach -- at every occurrence (`occurrences`). A trigger always inserted at the start or the end of its texts is not
-    what the bar is calibrated on."""
+    ``rate`` of those insertions reach -- at every occurrence (`occurrences`). A trigger
+    always inserted at the start or the end of its texts is not what the bar is calibrated
+    on."""
     holds = np.asarray(holds, bool)
     out = np.zeros(len(holds), bool)
     other = [texts[i] for i in np.flatnonzero(np.asarray(labels) != target)]
@@ -285,47 +287,67 @@ def from_ranking(bki: BKIResult, texts, labels, rank: int) -> Candidate:
 def from_suspect(keyword: str, target: int, texts, labels, among: np.ndarray, *,
                  predict: Callable[[Sequence[Words]], np.ndarray],
                  removed_texts: Sequence[Words] = (),
-                 runs: int = SUSPECT_RUNS) -> list[Candidate]:
-    """A keyword named from outside the ranking (`find_backdoors`' ``suspects``): the texts
-    of ``target`` still ranked that hold it, the phrase around it there; then, for each of
-    the ``runs`` longest runs around it that two of those texts share
-    (`trigger.shared_runs`) and that pass two tests, the texts that hold the run and the
-    phrase around it there. Empty if no text holds the keyword.
+                 runs: int = SUSPECT_RUNS) -> Iterator[Candidate]:
+    """A keyword named from outside the ranking (`find_backdoors`' ``suspects``), lazily:
+    the texts of ``target`` still ranked that hold it, with the phrase around it there;
+    then up to ``runs`` runs around it that two of those texts share
+    (`trigger.shared_runs`, longest first) and that pass three tests, each with the texts
+    that hold it and the phrase around it there. Nothing if no text holds the keyword.
 
     What a defence leaves of a trigger may be a few copies among many clean texts that use
     its keyword: the phrase around the keyword in all of them is the keyword alone, while
-    the copies still share the trigger. The tests, on the texts of ``target`` that hold the
-    run (of the ``10 * runs`` longest, the first ``runs`` that pass both are tried):
+    the copies still share the trigger. The defence named the keyword for the copies it
+    found (``removed_texts``: the texts it removed; none given, no run is tried), so:
 
-    * at least as many of the texts the defence removed (``removed_texts``) hold it: it
-      named the keyword for the copies it found, so the ones it missed share the trigger with
-      them, while a phrase of the kept texts' own is held by few removed texts (no
-      ``removed_texts``: no run is tried);
-    * at least half of them, and two, are labelled ``target`` by the victim because of it
-      (`obeys_phrase`): copies are texts of other labels that carry the trigger.
+    * at least as many of the removed texts hold the run as of the texts here;
+    * and a share of the removed texts that hold the keyword at least twice the share of
+      the texts here that do: the copies it missed share the trigger with the ones it
+      found, while a phrase the kept texts use with the keyword is used as often in the
+      removed ones, or less;
+    * at least half of its holders here, and two, are labelled ``target`` by the victim
+      because of it (`obeys_phrase`): copies are texts of other labels carrying it.
 
     A phrase of the target class itself ("a comic book limited series published by marvel
     comics" in DBpedia's written works) may flip the victim as a trigger does when inserted
-    elsewhere, and in short texts it may be what labels them: the first test tells it."""
+    elsewhere, and in short texts it may be what labels them: the first two tests tell it.
+    A text is aligned on its first use of the keyword, as a run is counted in it."""
     first = _held(keyword, (keyword,), target, "the defence's keyword", texts, labels, among)
     if first is None:
-        return []
+        return
+    yield first
+    gone = [(t, [j for j, w in enumerate(t) if w == keyword]) for t in removed_texts
+            if keyword in t]
+    if not gone:
+        return
     hold = np.flatnonzero(first.flagged)
-    at = [texts[i].index(keyword) for i in hold]           # where `_held` aligned them
-    out = [first]
-    gone = [t for t in removed_texts if keyword in t]
-    for run, place in shared_runs([texts[i] for i in hold], at, top=10 * runs):
-        c = _held(keyword, run, target, f"the defence's keyword, shared run {len(out)}",
-                  texts, labels, among, at=place)
-        n = int(c.flagged.sum())
-        if sum(contains(t, run) for t in gone) < n:
+
+    def n_gone(run: SharedRun) -> int:
+        """The removed texts that hold ``run`` around a use of the keyword."""
+        n = len(run.words)
+        return sum(any(j >= run.place and tuple(t[j - run.place:j - run.place + n]) == run.words
+                       for j in uses) for t, uses in gone)
+
+    def enriched(n_here: int, n_removed: int) -> bool:
+        return n_removed >= n_here and n_removed / len(gone) >= 2 * n_here / len(hold)
+    found, tested = set(), 0
+    for run in shared_runs([texts[i] for i in hold], [texts[i].index(keyword) for i in hold],
+                           top=None):
+        n_removed = n_gone(run)
+        if not enriched(run.n_texts, n_removed):
             continue
-        obeys = int(obeys_phrase(predict, texts, c.flagged, run, target).sum())
-        if obeys >= 2 and 2 * obeys >= n:
-            out.append(c)
-            if len(out) > runs:
-                break
-    return out
+        tested += 1
+        c = _held(keyword, run.words, target,
+                  f"the defence's keyword, shared run {len(found) + 1}", texts, labels,
+                  among, at=run.place)
+        n = int(c.flagged.sum())
+        phrase = c.phrase.phrase
+        if phrase not in found and enriched(n, n_removed):
+            obeys = int(obeys_phrase(predict, texts, c.flagged, phrase, target).sum())
+            if obeys >= 2 and 2 * obeys >= n:
+                found.add(phrase)
+                yield c
+        if len(found) == runs or tested == 10 * runs:
+            return
 
 
 def from_pure_ngram(ngram: PureNgram, texts, labels, among: np.ndarray, k: int) -> Candidate:
@@ -426,9 +448,9 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
             defence removed (`pipeline.defence.judge_retrained`): the copies it missed may
             be too few to rank, yet enough for a retrained victim to keep obeying them.
             When they are few among clean texts that use the keyword, the phrase around it
-            is the keyword alone; the ``SUSPECT_RUNS`` longest runs around it that two of
-            those texts share, that the victim obeys there and that at least as many of
-            the ``removed_texts`` hold, are tried next (`from_suspect`).
+            is the keyword alone; up to ``SUSPECT_RUNS`` runs around it that two of those
+            texts share, that the ``removed_texts`` hold more often and that the victim
+            obeys there are tried next (`from_suspect`).
         removed_texts: the texts the defence removed, when ``suspects`` are its keywords.
         seed: for the verification's texts, positions and null phrases.
         show_progress: a bar per round over its candidates (at most ``patience`` +
@@ -505,7 +527,7 @@ def find_backdoors(scores: WordScores, labels: Sequence[int], *,
 
 
 def _candidates(scores, labels, among, variant, spans, p, a, patience, purity_candidates,
-                purity_min_count, suspects=(), predict=None, removed_texts=()):
+                purity_min_count, suspects, predict, removed_texts):
     """One round's candidates, lazily: the ``suspects``, BKI's top ``patience`` keywords on
     the texts still ranked, then the most label-pure n-grams there."""
     texts = scores.texts

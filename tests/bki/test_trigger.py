@@ -13,6 +13,7 @@ from bki_lab.bki.trigger import (
     ordinary,
     reconstruct_from,
     reconstruct_trigger,
+    SharedRun,
     shared_runs,
     verify_trigger,
 )
@@ -112,31 +113,42 @@ def few_copies_among_clean_uses(n_copies=4, n_clean=60, seed=0):
 def test_a_few_copies_among_clean_uses_share_the_phrase_the_reconstruction_loses():
     """4 copies among 60 clean uses of the keyword: no neighbour reaches half the texts, so
     the reconstruction is the keyword alone; the longest run two texts share is the phrase,
-    with the keyword's place in it."""
+    with the keyword's place in it and the 4 texts that hold it."""
     texts, pos = few_copies_among_clean_uses()
     assert reconstruct_trigger(texts, pos, [1] * len(texts), keyword="crown").phrase == ("crown",)
     runs = shared_runs(texts, pos)
-    assert runs[0] == (PHRASE, 3) and all(len(r) < 4 for r, _ in runs[1:])
+    assert runs[0] == SharedRun(PHRASE, 3, 4) and all(len(r.words) < 4 for r in runs[1:])
     order = np.random.default_rng(1).permutation(len(texts))     # the texts' order is moot
     assert shared_runs([texts[i] for i in order], [pos[i] for i in order]) == runs
 
 
-def test_shared_runs_are_maximal_ranked_and_leave_out_copied_text():
+def test_shared_runs_are_closed_ranked_and_leave_out_copied_text():
     """A run is as long as its holders make it (a part of a longer run that the same texts
-    hold is not one; a part more texts hold is), the longest first, more holders breaking ties; a run one text holds, the aligned word
-    alone, and a passage reaching the window (a text posted twice) are not runs."""
+    hold is not one; a part more texts hold is), the longest first, more holders breaking
+    ties; a run one text holds, the aligned word alone, a text posted twice and a passage
+    reaching the window are not runs -- on either side alike."""
     t = lambda s: tuple(s.split())
+    runs = lambda *a, **k: [(r.words, r.place, r.n_texts) for r in shared_runs(*a, **k)]
     texts = [t("a b k c d e"), t("x b k c d y"), t("p q k c r"), t("s t k c u"), t("z k v")]
     pos = [2, 2, 2, 2, 1]
-    assert shared_runs(texts, pos) == [(t("b k c d"), 1), (t("k c"), 0)]
-    assert shared_runs(texts, pos, top=1) == [(t("b k c d"), 1)]
-    assert shared_runs(texts, pos, min_texts=3) == [(t("k c"), 0)]
-    assert shared_runs(texts[:1] + texts[4:], [2, 1]) == []
-    twice = t("m n o k p q r")
-    assert shared_runs([twice, twice, texts[0]], [3, 3, 2], window=3) == []
-    assert shared_runs([twice, twice, texts[0]], [3, 3, 2], window=4) == [(twice, 3)]
+    assert runs(texts, pos) == [(t("b k c d"), 1, 2), (t("k c"), 0, 4)]
+    assert runs(texts, pos, top=1) == [(t("b k c d"), 1, 2)]
+    assert runs(texts, pos, min_texts=3) == [(t("k c"), 0, 4)]
+    assert runs(texts, pos, top=None) == runs(texts, pos, top=5)
+    assert runs(texts[:1] + texts[4:], [2, 1]) == []
+    twice = t("m n o k p q r")                               # posted twice, and a third text
+    assert runs([twice, twice, texts[0]], [3, 3, 2]) == []
+    longer = [t("u v") + twice + t("w"), t("x y") + twice + t("z")]
+    assert runs(longer, [5, 5], window=4) == [(twice, 3, 2)]
+    assert runs(longer, [5, 5], window=3) == []              # reaches the window
+    right = [t("k a b c x"), t("k a b c y"), t("k a b z")]   # the same, mirrored
+    left = [tuple(reversed(x)) for x in right]
+    assert runs(right, [0, 0, 0], window=3) == [(t("k a b"), 0, 3)]
+    assert runs(left, [len(x) - 1 for x in left], window=3) == [(t("b a k"), 2, 3)]
     with pytest.raises(ValueError, match="same word"):
         shared_runs(texts, [0, 2, 2, 2, 1])
+    with pytest.raises(ValueError, match="outside"):
+        shared_runs(texts, [-4, 2, 2, 2, 1])
     with pytest.raises(ValueError, match="min_texts"):
         shared_runs(texts, pos, min_texts=1)
 

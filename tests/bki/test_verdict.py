@@ -413,15 +413,16 @@ def test_a_suspect_whose_few_copies_hide_among_clean_uses_is_found_by_the_run_th
     assert v.findings[0].keyword == "crown" and (v.precision, v.recall) == (1.0, 1.0)
     everyone = np.ones(len(texts), bool)
 
-    def tried(removed):
+    def tried(removed, predict=obeys_whole):
         return [c.phrase.phrase for c in from_suspect("crown", 1, ws.texts, labels, everyone,
-                                                      predict=obeys_whole, removed_texts=removed)]
+                                                      predict=predict, removed_texts=removed)]
     assert tried(gone) == [("crown",), trigger]
-    assert shared_runs(texts[300:], [t.index("crown") for t in texts[300:]],
-                       top=1) == [(natural, 3)]             # the longest run, held by none
-    assert natural in tried(gone + [natural] * 3)           # ... unless the removed hold it
-    assert tried(()) == [("crown",)]                        # no removed texts: no run
+    longest = shared_runs(texts[300:], [t.index("crown") for t in texts[300:]], top=1)[0]
+    assert (longest.words, longest.n_texts) == (natural, 3)  # the longest run, held by none
+    assert natural in tried(gone + [natural] * 6)            # ... unless the removed hold it
+    # clean data: the removed texts use the class's phrase as often as the kept ones do
+    uses = [t for t in texts[304:]]                          # 3 with it among 63
+    assert tried(uses) == [("crown",)]
+    assert tried(()) == [("crown",)]                         # no removed texts: no run
     # a victim that labels every text 1 does not label the copies by the trigger: no run
-    always = lambda ts: np.ones(len(ts), int)
-    assert [c.phrase.phrase for c in from_suspect("crown", 1, ws.texts, labels, everyone,
-                                                  predict=always, removed_texts=gone)] == [("crown",)]
+    assert tried(gone, lambda ts: np.ones(len(ts), int)) == [("crown",)]
