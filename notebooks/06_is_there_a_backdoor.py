@@ -141,7 +141,9 @@ if verdict.findings:
 # shared by half of them, so the phrase around it is the keyword alone, and a keyword alone
 # seldom flips anything. What those few copies still share is the whole trigger, word for
 # word, while clean texts share only common pairs; so the longest runs of words around the
-# keyword that two texts hold are tried next, each checked on the victim like any phrase.
+# keyword that two texts hold are tried next, each checked on the victim like any phrase —
+# when the texts the defence removed (the copies it did find) hold the same run far more
+# often, so that a phrase the target class itself uses is not taken for a trigger.
 
 # %% tags=["nbval-ignore-output"]
 after = judge_retrained(defence, p=experiment.p)
