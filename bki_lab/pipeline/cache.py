@@ -148,16 +148,22 @@ def save_victim(victim: TrainedModel, directory: str | Path, *, digest: str | No
 
 def discard(path: str | Path) -> None:
     """Remove a damaged cache entry (file, directory or link) so that it can be rebuilt;
-    `CacheError` (before any rebuilding) if it cannot be removed."""
+    `CacheError` (before any rebuilding) if it cannot be removed. A part that vanishes
+    meanwhile was removed by a concurrent run rebuilding the same entry: what is left is
+    looked at again."""
     path = Path(path)
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif os.path.lexists(path):
-            path.unlink()
-    except OSError as e:
-        raise CacheError(f"cannot remove the damaged cache entry {path} ({e.strerror}): "
-                         "remove it by hand, or point BKI_LAB_CACHE elsewhere") from None
+    for _ in range(3):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                path.unlink()
+            return
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise CacheError(f"cannot remove the damaged cache entry {path} ({e.strerror}): "
+                             "remove it by hand, or point BKI_LAB_CACHE elsewhere") from None
 
 
 def _save_entry(victim: TrainedModel, tmp: Path, digest: str | None) -> None:

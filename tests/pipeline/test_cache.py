@@ -1,6 +1,7 @@
 """The cache: keys from the data itself, damaged entries found and rebuilt, races, temp files."""
 import multiprocessing as mp
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ import pytest
 from bki_lab.pipeline.defence import bki_scores
 from bki_lab.pipeline.attack import cached_victim, run_attack
 from bki_lab.pipeline.config import make_config
-from bki_lab.pipeline.cache import CacheError, cache_dir, data_digest, load_scores, load_victim, save_victim
+from bki_lab.pipeline.cache import (CacheError, cache_dir, data_digest, discard, load_scores,
+                                    load_victim, save_victim)
 from helpers import write_imdb_tar
 from helpers import TINY, sentiment
 
@@ -104,6 +106,22 @@ def test_two_processes_saving_one_entry_both_succeed(tmp_path):
         assert pool.map(_save, [target] * 3) == [True, True, True]
     load_victim(target, digest="d")
     assert [p.name for p in target.parent.iterdir()] == ["k"]
+
+
+def test_an_entry_removed_meanwhile_by_a_concurrent_run_is_no_error(tmp_path, monkeypatch):
+    """Two runs rebuilding one damaged entry both remove it: the files one of them is about
+    to delete vanish under it (FileNotFoundError), which is no reason to fail."""
+    entry = tmp_path / "victims" / "k"
+    entry.mkdir(parents=True)
+    (entry / "model.pt").write_bytes(b"damaged")
+    real = shutil.rmtree
+
+    def raced(path, *a, **k):                  # the other run deletes it first
+        real(path)
+        raise FileNotFoundError(2, "No such file or directory", str(path / "model.pt"))
+    monkeypatch.setattr(shutil, "rmtree", raced)
+    discard(entry)
+    assert not entry.exists()
 
 
 def test_temp_entries_of_dead_processes_are_swept(tmp_path):
