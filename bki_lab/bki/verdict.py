@@ -28,7 +28,6 @@ from bki_lab.bki.trigger import (
     contains,
     reconstruct_from,
     reconstruct_trigger,
-    SharedRun,
     shared_runs,
     verify_trigger,
 )
@@ -37,7 +36,7 @@ from bki_lab.utils.progress import progress
 if TYPE_CHECKING:
     from bki_lab.bki.dictionary import BKIResult
     from bki_lab.bki.scoring import WordScores
-    from bki_lab.bki.trigger import Reconstruction
+    from bki_lab.bki.trigger import Reconstruction, SharedRun
     from bki_lab.data.text import Words
 
 Variant = Literal["paper", "authors-code"]
